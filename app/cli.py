@@ -1,0 +1,93 @@
+"""Operator commands: ``flask --app wsgi <command>``."""
+
+import click
+from flask import Flask, current_app
+
+from app.models import InstitutionKind, Jurisdiction, Role
+from app.services import ServiceError
+from app.services.accounts import create_user, grant_role
+from app.services.categories import STANDARD_CATEGORIES
+from app.services.demo import DEMO_PASSWORD, seed_demo_network
+from app.services.institutions import InstitutionSpec, create_institution, find_institution
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo network of the 13 partner institutions and print the demo logins."""
+    if not current_app.config.get("SKAIDRA_ALLOW_DEMO"):
+        raise click.ClickException(
+            "The demo network has publicly known passwords and is refused in this "
+            "configuration; use SKAIDRA_CONFIG=development."
+        )
+    logins = seed_demo_network()
+    click.echo(f"Demo logins (password for every account: {DEMO_PASSWORD})")
+    for login in logins:
+        where = f"  [{login.institution_slug}]" if login.institution_slug else ""
+        click.echo(f"  {login.role:<18} {login.email}{where}")
+
+
+@click.command("create-institution")
+@click.option("--slug", required=True, help="Address part: /i/<slug>/")
+@click.option("--name-lt", required=True)
+@click.option("--name-en", required=True)
+@click.option("--name-nb", required=True)
+@click.option("--kind", type=click.Choice([kind.value for kind in InstitutionKind]),
+              required=True)
+@click.option("--jurisdiction", type=click.Choice([j.value for j in Jurisdiction]),
+              required=True)
+@click.option("--category", "categories", multiple=True,
+              type=click.Choice(STANDARD_CATEGORIES),
+              help="Report category (repeat); all standard ones when omitted.")
+def create_institution_command(
+    slug: str, name_lt: str, name_en: str, name_nb: str, kind: str, jurisdiction: str,
+    categories: tuple[str, ...],
+) -> None:
+    """Add an institution to the network."""
+    spec = InstitutionSpec(
+        slug=slug, name_lt=name_lt, name_en=name_en, name_nb=name_nb,
+        kind=InstitutionKind(kind), jurisdiction=Jurisdiction(jurisdiction),
+    )
+    if categories:
+        spec.categories = list(categories)
+    try:
+        institution = create_institution(spec)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created institution {institution.slug}: /i/{institution.slug}/")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for when omitted (keeps it out of the shell history).")
+@click.option("--institution", "institution_slug", help="Slug of the institution to join.")
+@click.option("--role", type=click.Choice([role.value for role in Role]))
+@click.option("--platform-admin", is_flag=True, help="Manages institutions; reads no reports.")
+@click.option("--analyst", is_flag=True, help="Sees network statistics; reads no reports.")
+def create_user_command(
+    email: str, display_name: str, password: str, institution_slug: str | None,
+    role: str | None, platform_admin: bool, analyst: bool,
+) -> None:
+    """Create a staff account with its key pair, optionally with a role in an institution."""
+    if bool(institution_slug) != bool(role):
+        raise click.ClickException("--institution and --role go together.")
+    institution = None
+    if institution_slug:
+        institution = find_institution(institution_slug)
+        if institution is None:
+            raise click.ClickException(f"No institution has the slug {institution_slug!r}.")
+    try:
+        user = create_user(email, display_name, password,
+                           is_platform_admin=platform_admin, is_analyst=analyst)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    if institution is not None and role is not None:
+        grant_role(user, institution, Role(role))
+    click.echo(f"Created account {user.email}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (seed_demo_command, create_institution_command, create_user_command):
+        app.cli.add_command(command)

@@ -1,0 +1,4 @@
+"""The only package that touches key material.
+
+Key hierarchy and threat model: docs/security.md.
+"""

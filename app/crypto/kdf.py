@@ -1,0 +1,54 @@
+"""Argon2id: the one memory-hard derivation for passwords (and, later, receipts)."""
+
+import secrets
+from dataclasses import asdict, dataclass
+
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+SALT_BYTES = 16
+KEY_BYTES = 32
+
+
+@dataclass(frozen=True)
+class KdfCost:
+    """Argon2id cost: memory in KiB, passes, lanes. Stored beside each derived key."""
+
+    memory_kib: int
+    iterations: int
+    lanes: int
+
+    def as_dict(self) -> dict[str, int]:
+        """Plain form for the database."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, int]) -> "KdfCost":
+        """Inverse of :meth:`as_dict`."""
+        return cls(int(data["memory_kib"]), int(data["iterations"]), int(data["lanes"]))
+
+    @classmethod
+    def from_config(cls, config: dict) -> "KdfCost":
+        """The cost configured for this deployment (KDF_* settings)."""
+        return cls(config["KDF_MEMORY_KIB"], config["KDF_ITERATIONS"], config["KDF_LANES"])
+
+
+def new_salt() -> bytes:
+    """A fresh random salt."""
+    return secrets.token_bytes(SALT_BYTES)
+
+
+def derive_key(secret: str, salt: bytes, cost: KdfCost, purpose: bytes) -> bytes:
+    """Derive a 32-byte key from a human secret.
+
+    :param purpose: bound into the derivation as Argon2 associated data, so one secret used for
+        two purposes gives unrelated keys.
+    """
+    kdf = Argon2id(
+        salt=salt,
+        length=KEY_BYTES,
+        iterations=cost.iterations,
+        lanes=cost.lanes,
+        memory_cost=cost.memory_kib,
+        ad=purpose,
+    )
+    return kdf.derive(secret.encode("utf-8"))

@@ -1,0 +1,52 @@
+"""Language choice: an explicit choice, then the browser's Accept-Language, then Lithuanian."""
+
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale
+
+LANGUAGE_NAMES = {"lt": "Lietuvių", "en": "English", "nb": "Norsk bokmål"}
+
+
+def select_locale() -> str:
+    """The locale for this request (Flask-Babel's locale selector)."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def remember_explicit_choice() -> None:
+    """Keep a language picked with ?lang= for the following pages of this visit."""
+    chosen = request.args.get("lang")
+    if chosen in current_app.config["LANGUAGES"] and session.get("lang") != chosen:
+        session["lang"] = chosen
+
+
+def url_in_language(code: str) -> str:
+    """The current page's URL with ?lang=code, other query arguments kept."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    return f"{request.path}?{urlencode(args, doseq=True)}"
+
+
+def language_links() -> list[dict]:
+    """Entries of the language switcher shown on every page."""
+    current = str(get_locale())
+    return [
+        {"code": code, "name": LANGUAGE_NAMES[code], "url": url_in_language(code),
+         "current": code == current}
+        for code in current_app.config["LANGUAGES"]
+    ]
+
+
+def init_app(app: Flask) -> None:
+    """Remember explicit choices and give templates the switcher."""
+    app.before_request(remember_explicit_choice)
+    app.context_processor(lambda: {"language_links": language_links,
+                                   "current_language": lambda: str(get_locale())})

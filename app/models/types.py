@@ -1,0 +1,16 @@
+"""Column types shared by the models."""
+
+import enum
+
+from sqlalchemy import Enum
+
+
+def str_enum(enum_class: type[enum.StrEnum], length: int = 32) -> Enum:
+    """Store a StrEnum by value in a VARCHAR with a CHECK-free, portable definition."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )

@@ -1,0 +1,61 @@
+"""HTTP response hardening applied to every response in one place."""
+
+from flask import Flask, Response, g, request
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; "
+    "style-src 'self'; "
+    "img-src 'self'; "
+    "font-src 'self'; "
+    "form-action 'self'; "
+    "base-uri 'none'; "
+    "frame-ancestors {frame_ancestors}"
+)
+
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
+        "fullscreen", "geolocation", "gyroscope", "magnetometer", "microphone", "midi",
+        "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock",
+        "usb", "xr-spatial-tracking", "browsing-topics",
+    )
+)
+
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def allow_framing_by(origins: list[str]) -> None:
+    """Let the current response be embedded by these origins (an institution's allowlist)."""
+    g.frame_ancestors = list(origins)
+
+
+def _frame_ancestors() -> str:
+    origins = g.get("frame_ancestors") or []
+    return " ".join(origins) if origins else "'none'"
+
+
+def set_security_headers(response: Response) -> Response:
+    """Strict headers for every response; no-store for everything that is not a static file."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
+        frame_ancestors=_frame_ancestors()
+    )
+    if not g.get("frame_ancestors"):
+        headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = HSTS
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the header hook."""
+    app.after_request(set_security_headers)

@@ -1,0 +1,95 @@
+"""Staff accounts: creation with key pairs, roles in institutions, password checks."""
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.crypto.kdf import KdfCost
+from app.crypto.staff_keys import StaffKeyMaterial, create_staff_keys, unlock_staff_key
+from app.extensions import db
+from app.models import Institution, Membership, Role, User
+from app.services import ServiceError
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def normalise_email(email: str) -> str:
+    """The canonical form of a staff e-mail address.
+
+    :raises ServiceError: the address is not valid.
+    """
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ServiceError(_("Enter a valid e-mail address.")) from None
+
+
+def find_user(email: str) -> User | None:
+    """The account with this e-mail address, if any."""
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(
+    email: str,
+    display_name: str,
+    password: str,
+    *,
+    is_platform_admin: bool = False,
+    is_analyst: bool = False,
+) -> User:
+    """Create a staff account with its own key pair, wrapped by the password.
+
+    :raises ServiceError: invalid or taken e-mail, empty name, or too short a password.
+    """
+    email = normalise_email(email)
+    if find_user(email) is not None:
+        raise ServiceError(_("An account with this e-mail address exists already."))
+    if not display_name.strip():
+        raise ServiceError(_("Enter a name."))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(_("The password must have at least %(count)d characters.",
+                             count=MIN_PASSWORD_LENGTH))
+    keys = create_staff_keys(password, KdfCost.from_config(current_app.config))
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        is_platform_admin=is_platform_admin,
+        is_analyst=is_analyst,
+        kdf_salt=keys.salt,
+        kdf_params=keys.cost.as_dict(),
+        public_key=keys.public_key,
+        wrapped_private_key=keys.wrapped_private_key,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def grant_role(user: User, institution: Institution, role: Role) -> Membership:
+    """Give a user a role in an institution (nothing changes when they have it already)."""
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.institution_id == institution.id,
+            Membership.role == role,
+        )
+    )
+    if membership is None:
+        membership = Membership(user=user, institution=institution, role=role)
+        db.session.add(membership)
+        db.session.commit()
+    return membership
+
+
+def password_unlocks(user: User, password: str) -> bool:
+    """True when the password opens the user's private key (the only password check)."""
+    if user.wrapped_private_key is None or user.kdf_salt is None or user.kdf_params is None:
+        return False
+    material = StaffKeyMaterial(
+        salt=user.kdf_salt,
+        cost=KdfCost.from_dict(user.kdf_params),
+        public_key=user.public_key or b"",
+        wrapped_private_key=user.wrapped_private_key,
+    )
+    return unlock_staff_key(material, password) is not None

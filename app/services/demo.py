@@ -1,0 +1,66 @@
+"""The demo network: the 13 partner institutions and fictitious staff, for `make run`."""
+
+import json
+from dataclasses import dataclass
+from importlib.resources import files
+
+from app.models import InstitutionKind, Jurisdiction, Role, User
+from app.services.accounts import create_user, find_user, grant_role
+from app.services.institutions import InstitutionSpec, ensure_institution
+
+# Printed by `flask seed-demo`; the command refuses to run in production.
+DEMO_PASSWORD = "skaidra-demo-password"  # noqa: S105
+DEMO_DOMAIN = "demo.example.org"  # reserved for documentation (RFC 2606)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """One demo account as printed for the person trying Skaidra."""
+
+    email: str
+    role: str
+    institution_slug: str | None
+
+
+def demo_institution_specs() -> list[InstitutionSpec]:
+    """The partner institutions from app/data/demo_network.json."""
+    data = json.loads(files("app").joinpath("data/demo_network.json").read_text("utf-8"))
+    return [
+        InstitutionSpec(
+            slug=entry["slug"],
+            name_lt=entry["name_lt"],
+            name_en=entry["name_en"],
+            name_nb=entry["name_nb"],
+            kind=InstitutionKind(entry["kind"]),
+            jurisdiction=Jurisdiction(entry["jurisdiction"]),
+        )
+        for entry in data["institutions"]
+    ]
+
+
+def _ensure_user(email: str, name: str, **flags: bool) -> User:
+    return find_user(email) or create_user(email, name, DEMO_PASSWORD, **flags)
+
+
+def seed_demo_network() -> list[DemoLogin]:
+    """Create what is missing of the demo network; safe to run again.
+
+    Existing accounts keep their passwords: a second run never resets anything.
+    """
+    logins = [
+        DemoLogin(f"platform-admin@{DEMO_DOMAIN}", "platform_admin", None),
+        DemoLogin(f"analyst@{DEMO_DOMAIN}", "analyst", None),
+    ]
+    _ensure_user(logins[0].email, "Platform administrator", is_platform_admin=True)
+    _ensure_user(logins[1].email, "Network analyst", is_analyst=True)
+    for spec in demo_institution_specs():
+        institution, _created = ensure_institution(spec)
+        staff = [
+            (f"admin.{spec.slug}@{DEMO_DOMAIN}", "Institution admin", Role.INSTITUTION_ADMIN),
+            (f"officer1.{spec.slug}@{DEMO_DOMAIN}", "Integrity officer 1", Role.OFFICER),
+            (f"officer2.{spec.slug}@{DEMO_DOMAIN}", "Integrity officer 2", Role.OFFICER),
+        ]
+        for email, name, role in staff:
+            grant_role(_ensure_user(email, f"{name} ({spec.name_en})"), institution, role)
+            logins.append(DemoLogin(email, role.value, spec.slug))
+    return logins

@@ -1,0 +1,178 @@
+"""Configuration classes, read from environment variables.
+
+Choose one with ``SKAIDRA_CONFIG`` (``production`` by default, ``development``, ``test``).
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+# Values that must never reach production: the placeholder below and the empty string.
+INSECURE_SECRETS = frozenset({"", "change-me", "dev", "development", "secret"})
+
+SURFACES = ("public", "staff", "all")
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration is unsafe or incomplete."""
+
+
+def _env_int(name: str, default: int) -> int:
+    """Read an integer environment variable, with a clear error when it is malformed."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from error
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    """Read a yes/no environment variable."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'skaidra.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Which audiences this instance serves; lets the staff workspace live off the Internet.
+    SKAIDRA_SURFACE = os.environ.get("SKAIDRA_SURFACE", "all")
+
+    # Rate-limit counters must be shared between app nodes: use redis:// or memcached:// there.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+
+    # Proxies in front of the app whose X-Forwarded-Proto we trust (for HSTS and Secure cookies).
+    # X-Forwarded-For is never read: the app has no use for client addresses.
+    TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "")
+
+    # Argon2id cost for staff passwords and receipts. RFC 9106's second recommended option
+    # (64 MiB, 3 passes) is the floor for production; tests inject cheap values.
+    KDF_MEMORY_KIB = _env_int("KDF_MEMORY_KIB", 65536)
+    KDF_ITERATIONS = _env_int("KDF_ITERATIONS", 3)
+    KDF_LANES = _env_int("KDF_LANES", 4)
+
+    LANGUAGES = ("lt", "en", "nb")
+    BABEL_DEFAULT_LOCALE = "lt"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Vilnius"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 100 * 1024 * 1024)
+    WTF_CSRF_TIME_LIMIT = 3600
+
+    SESSION_COOKIE_NAME = "skaidra_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Strict"
+    SESSION_COOKIE_SECURE = True
+
+    # The demo network has published passwords: only development and tests may load it.
+    SKAIDRA_ALLOW_DEMO = False
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Refuse settings that would make the service unsafe; say what to change."""
+        if cls.SKAIDRA_SURFACE not in SURFACES:
+            raise ConfigError(
+                f"SKAIDRA_SURFACE must be one of {', '.join(SURFACES)}, "
+                f"not {cls.SKAIDRA_SURFACE!r}."
+            )
+        if cls.KDF_MEMORY_KIB < 8 or cls.KDF_ITERATIONS < 1 or cls.KDF_LANES < 1:
+            raise ConfigError("KDF_MEMORY_KIB, KDF_ITERATIONS and KDF_LANES must be positive.")
+
+
+class ProductionConfig(Config):
+    """Internet-facing deployment behind a TLS-terminating reverse proxy."""
+
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only, path /.
+    SESSION_COOKIE_NAME = "__Host-skaidra_session"
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Also refuse a missing, default or short secret key and weak key derivation."""
+        super().prepare()
+        if cls.SECRET_KEY.strip().lower() in INSECURE_SECRETS or len(cls.SECRET_KEY) < 32:
+            raise ConfigError(
+                "Set the SECRET_KEY environment variable to a random value of at least 32 "
+                'characters, e.g. python3 -c "import secrets; print(secrets.token_urlsafe(48))".'
+            )
+        if cls.KDF_MEMORY_KIB < 65536 or cls.KDF_ITERATIONS < 3:
+            raise ConfigError(
+                "KDF_MEMORY_KIB must be at least 65536 and KDF_ITERATIONS at least 3 in production."
+            )
+
+
+def _development_secret() -> str:
+    """A per-checkout random secret kept in instance/, so `make run` needs no setup."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        import secrets
+
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class DevelopmentConfig(Config):
+    """Local demo on http://127.0.0.1:8000 with the embedded SQLite database."""
+
+    SESSION_COOKIE_SECURE = False
+    SKAIDRA_ALLOW_DEMO = True
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Use a per-checkout secret when SECRET_KEY is not set."""
+        super().prepare()
+        if not cls.SECRET_KEY:
+            cls.SECRET_KEY = _development_secret()
+
+
+class TestConfig(Config):
+    """The test suite: cheap key derivation, a database chosen by the fixtures."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SESSION_COOKIE_SECURE = False
+    SKAIDRA_ALLOW_DEMO = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    KDF_MEMORY_KIB = 8
+    KDF_ITERATIONS = 1
+    KDF_LANES = 1
+
+
+CONFIGS = {
+    "production": ProductionConfig,
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+}
+
+
+def config_from_environment() -> type[Config]:
+    """The configuration class named by SKAIDRA_CONFIG (production when unset)."""
+    name = os.environ.get("SKAIDRA_CONFIG", "production")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(
+            f"SKAIDRA_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}."
+        ) from None
