@@ -5,6 +5,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli, errors, i18n, security, templating
 from app.extensions import babel, csrf, db, limiter, migrate
+from app.log_privacy import AddressRedactingFilter
 from config import Config
 
 
@@ -13,6 +14,7 @@ def create_app(config_class: type[Config]) -> Flask:
     config_class.prepare()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
+    app.logger.addFilter(AddressRedactingFilter())
 
     if app.config["TRUSTED_PROXY_COUNT"]:
         # Only the scheme is taken from the proxy (for HSTS and Secure cookies); x_for=0 keeps

@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from app.models import InstitutionKind, Jurisdiction, Role
 from app.services import ServiceError
@@ -12,6 +13,7 @@ from app.services.institutions import InstitutionSpec, create_institution, find_
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the demo network of the 13 partner institutions and print the demo logins."""
     if not current_app.config.get("SKAIDRA_ALLOW_DEMO"):
@@ -27,6 +29,7 @@ def seed_demo_command() -> None:
 
 
 @click.command("create-institution")
+@with_appcontext
 @click.option("--slug", required=True, help="Address part: /i/<slug>/")
 @click.option("--name-lt", required=True)
 @click.option("--name-en", required=True)
@@ -57,6 +60,7 @@ def create_institution_command(
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,

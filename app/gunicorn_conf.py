@@ -14,6 +14,8 @@ timeout = 120
 accesslog = None
 access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
+# gunicorn itself logs the client address of malformed requests; this logger removes it.
+logger_class = "app.log_privacy.AddressFreeLogger"
 loglevel = "info"
 capture_output = False
 # Never trust X-Forwarded-For or the PROXY protocol to carry client addresses into the app.

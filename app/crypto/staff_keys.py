@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hpke import MLKEM768X25519PrivateKey
+from cryptography.hazmat.primitives.hpke import MLKEM768X25519PrivateKey, MLKEM768X25519PublicKey
 
 from app.crypto.kdf import KdfCost, derive_key, new_salt
 
 MLKEM_SEED_BYTES = 64
+MLKEM_PUBLIC_BYTES = 1184
 X25519_BYTES = 32
 NONCE_BYTES = 12
 PASSWORD_PURPOSE = b"skaidra/staff-password/v1"
@@ -43,6 +44,14 @@ def _load_private(raw: bytes) -> MLKEM768X25519PrivateKey:
     return MLKEM768X25519PrivateKey(
         mlkem.MLKEM768PrivateKey.from_seed_bytes(raw[:MLKEM_SEED_BYTES]),
         x25519.X25519PrivateKey.from_private_bytes(raw[MLKEM_SEED_BYTES:]),
+    )
+
+
+def load_public_key(raw: bytes) -> MLKEM768X25519PublicKey:
+    """A stored public key (ML-KEM-768 encapsulation key followed by the X25519 key)."""
+    return MLKEM768X25519PublicKey(
+        mlkem.MLKEM768PublicKey.from_public_bytes(raw[:MLKEM_PUBLIC_BYTES]),
+        x25519.X25519PublicKey.from_public_bytes(raw[MLKEM_PUBLIC_BYTES:]),
     )
 
 

@@ -1,0 +1,150 @@
+"""Security baseline: headers on every route, cookie flags, CSRF, no external assets."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import seed, text_of, translated
+
+# A sample value for every URL argument of the app; a new argument must be added here, so
+# no route escapes the header checks unnoticed.
+SAMPLE_ARGUMENTS = {"slug": "birzai", "filename": "skaidra.css"}
+
+APP_DIR = Path(__file__).resolve().parents[1] / "app"
+
+
+def every_get_url(app) -> list[str]:
+    """One concrete URL for each GET route of the app."""
+    urls = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods:
+                continue
+            missing = rule.arguments - SAMPLE_ARGUMENTS.keys()
+            assert not missing, f"add a sample value for {missing} of {rule.rule}"
+            from flask import url_for
+
+            urls.append(url_for(rule.endpoint, **{a: SAMPLE_ARGUMENTS[a] for a in rule.arguments}))
+    return urls
+
+
+def test_every_route_sends_the_security_headers(app, client):
+    seed(app)
+    urls = [*every_get_url(app), "/no-such-page"]
+    assert "/" in urls and "/staff/login" in urls and "/healthz" in urls
+    for url in urls:
+        with client.get(url) as response:
+            headers = response.headers
+            csp = headers["Content-Security-Policy"]
+            assert "default-src 'none'" in csp, url
+            assert "frame-ancestors 'none'" in csp, url
+            assert "script-src" not in csp and "unsafe-inline" not in csp, url
+            assert headers["X-Frame-Options"] == "DENY", url
+            assert headers["Referrer-Policy"] == "no-referrer", url
+            assert headers["X-Content-Type-Options"] == "nosniff", url
+            assert headers["Cross-Origin-Opener-Policy"] == "same-origin", url
+            assert headers["Cross-Origin-Resource-Policy"] == "same-origin", url
+            assert "camera=()" in headers["Permissions-Policy"], url
+            assert "Strict-Transport-Security" not in headers, url
+            if not url.startswith("/static/"):
+                assert headers["Cache-Control"] == "no-store", url
+
+
+def test_hsts_is_sent_over_https(client):
+    response = client.get("/healthz", base_url="https://skaidra.example.org")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=63072000")
+
+
+def test_https_from_a_trusted_proxy_enables_hsts_but_client_address_is_ignored(make_app):
+    app = make_app(TRUSTED_PROXY_COUNT=1)
+    seen = {}
+
+    @app.get("/_probe")
+    def probe():
+        from flask import request
+
+        seen["scheme"] = request.scheme
+        seen["address"] = request.remote_addr
+        return "ok"
+
+    response = app.test_client().get(
+        "/_probe",
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.77"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert response.headers["Strict-Transport-Security"]
+    assert seen == {"scheme": "https", "address": "127.0.0.1"}
+
+
+def test_session_cookie_is_httponly_and_samesite_strict(client):
+    response = client.get("/?lang=en")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("skaidra_session=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+
+
+def test_production_session_cookie_is_secure_and_host_prefixed(make_app, database_url):
+    from config import ProductionConfig
+
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 48}
+    app = make_app(config_class=type("Production", (ProductionConfig,), settings))
+    cookie = app.test_client().get("/?lang=en", base_url="https://skaidra.example.org")
+    header = cookie.headers["Set-Cookie"]
+    assert header.startswith("__Host-skaidra_session=")
+    assert "Secure" in header and "HttpOnly" in header and "SameSite=Strict" in header
+    assert "Domain=" not in header
+
+
+@pytest.mark.parametrize("language", ["lt", "en", "nb"])
+def test_form_without_csrf_token_gets_translated_error_and_nothing_happens(app, client, language):
+    title = translated(app, "The form has expired", language)
+    assert language == "en" or title != "The form has expired"
+    response = client.post(f"/staff/login?lang={language}",
+                           data={"email": "a@example.org", "password": "x" * 12})
+    assert response.status_code == 400
+    page = text_of(response)
+    assert title in page
+    assert "Traceback" not in page
+
+
+def test_form_with_valid_csrf_token_is_accepted(client):
+    page = text_of(client.get("/staff/login?lang=en"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/staff/login?lang=en", data={
+        "csrf_token": token, "email": "officer@example.org", "password": "x" * 12})
+    assert response.status_code == 200
+    assert "The staff workspace is not open yet" in text_of(response)
+
+
+def test_empty_login_fields_get_translated_messages(client):
+    page = text_of(client.get("/staff/login?lang=en"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/staff/login?lang=en", data={"csrf_token": token})
+    page = text_of(response)
+    assert "Enter your e-mail address." in page
+    assert "Enter your password." in page
+    assert 'aria-invalid="true"' in page
+
+
+def test_html_in_form_fields_is_escaped(client):
+    page = text_of(client.get("/staff/login?lang=en"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    hostile = '"><script>alert(1)</script>'
+    response = client.post("/staff/login?lang=en",
+                           data={"csrf_token": token, "email": hostile, "password": ""})
+    page = text_of(response)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page or "&#34;&gt;&lt;script&gt;" in page
+
+
+def test_templates_and_stylesheets_load_nothing_from_other_origins():
+    offenders = []
+    for path in [*APP_DIR.rglob("*.html"), *APP_DIR.rglob("*.css")]:
+        text = path.read_text(encoding="utf-8")
+        for pattern in (r'(?:src|href)\s*=\s*["\']\s*(?:https?:)?//',
+                        r'url\(\s*["\']?\s*(?:https?:)?//', r'@import'):
+            if re.search(pattern, text, re.IGNORECASE):
+                offenders.append(f"{path.name}: {pattern}")
+    assert offenders == []
