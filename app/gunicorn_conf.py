@@ -18,5 +18,8 @@ errorlog = "-"
 logger_class = "app.log_privacy.AddressFreeLogger"
 loglevel = "info"
 capture_output = False
+# Recent gunicorn versions open a control socket in ~/.gunicorn/; Skaidra needs none, and several
+# instances on one machine would fight over the path.
+control_socket_disable = True
 # Never trust X-Forwarded-For or the PROXY protocol to carry client addresses into the app.
 proxy_protocol = False

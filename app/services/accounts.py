@@ -3,6 +3,7 @@
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.crypto.kdf import KdfCost
@@ -48,8 +49,9 @@ def create_user(
     if not display_name.strip():
         raise ServiceError(_("Enter a name."))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(_("The password must have at least %(count)d characters.",
-                             count=MIN_PASSWORD_LENGTH))
+        raise ServiceError(ngettext("The password must have at least %(num)d character.",
+                                    "The password must have at least %(num)d characters.",
+                                    MIN_PASSWORD_LENGTH))
     keys = create_staff_keys(password, KdfCost.from_config(current_app.config))
     user = User(
         email=email,
