@@ -29,10 +29,14 @@ def remember_explicit_choice() -> None:
 
 
 def url_in_language(code: str) -> str:
-    """The current page's URL with ?lang=code, other query arguments kept."""
+    """The current page in another language, other query arguments kept.
+
+    A query-only reference always resolves to the current page; building the link from
+    request.path would turn a request for //other.example/ into a link to another site.
+    """
     args = request.args.to_dict(flat=False)
     args["lang"] = [code]
-    return f"{request.path}?{urlencode(args, doseq=True)}"
+    return f"?{urlencode(args, doseq=True)}"
 
 
 def language_links() -> list[dict]:

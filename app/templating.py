@@ -1,14 +1,12 @@
 """Helpers every template may use."""
 
-from flask import Flask, url_for
+from flask import Flask, current_app, url_for
 
 from app.services.institutions import JURISDICTION_LABELS, KIND_LABELS
 
 
 def home_url() -> str:
     """The start page of this surface: the network home, or staff sign-in on a staff-only node."""
-    from flask import current_app
-
     if "public.home" in current_app.view_functions:
         return url_for("public.home")
     return url_for("staff.login")

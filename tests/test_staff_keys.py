@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,3 +51,14 @@ def test_purpose_separates_derived_keys():
     salt = new_salt()
     assert derive_key("secret", salt, CHEAP, b"a") != derive_key("secret", salt, CHEAP, b"b")
     assert derive_key("secret", salt, CHEAP, b"a") == derive_key("secret", salt, CHEAP, b"a")
+
+
+@pytest.mark.parametrize("cost", [
+    {"memory_kib": 64 * 1024 * 1024, "iterations": 3, "lanes": 4},
+    {"memory_kib": 65536, "iterations": 10_000, "lanes": 4},
+    {"memory_kib": 65536, "iterations": 3, "lanes": 0},
+    {"memory_kib": 4, "iterations": 1, "lanes": 1},
+])
+def test_out_of_bounds_cost_from_the_database_is_refused(cost):
+    with pytest.raises(ValueError, match="out of bounds"):
+        KdfCost.from_dict(cost)

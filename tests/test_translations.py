@@ -74,3 +74,12 @@ def test_language_is_chosen_explicitly_then_by_browser_then_lithuanian(client):
 def test_unknown_language_choice_is_ignored(client):
     page = client.get("/staff/login?lang=xx").get_data(as_text=True)
     assert '<html lang="lt">' in page
+
+
+def test_language_links_stay_on_the_current_page_even_for_hostile_paths(client):
+    page = client.get("/", query_string="x=1",
+                      environ_overrides={"PATH_INFO": "//evil.example/"}).get_data(as_text=True)
+    links = re.findall(r'hreflang="\w+"', page)
+    assert len(links) == 3
+    assert "evil.example/" not in re.sub(r"<main.*</main>", "", page, flags=re.S)
+    assert 'href="?x=1&amp;lang=en"' in page

@@ -7,6 +7,11 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 SALT_BYTES = 16
 KEY_BYTES = 32
+# Upper bounds for costs read back from the database: a tampered row must not be able to
+# make a login allocate gigabytes or spin for minutes.
+MAX_MEMORY_KIB = 1024 * 1024
+MAX_ITERATIONS = 16
+MAX_LANES = 16
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,11 @@ class KdfCost:
     memory_kib: int
     iterations: int
     lanes: int
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.lanes <= MAX_LANES and 1 <= self.iterations <= MAX_ITERATIONS
+                and 8 * self.lanes <= self.memory_kib <= MAX_MEMORY_KIB):
+            raise ValueError(f"Argon2id cost out of bounds: {self}")
 
     def as_dict(self) -> dict[str, int]:
         """Plain form for the database."""
