@@ -78,6 +78,10 @@ class Config:
 
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 100 * 1024 * 1024)
     WTF_CSRF_TIME_LIMIT = 3600
+    # Flask-WTF's HTTPS check demands a same-origin Referer, which our Referrer-Policy
+    # (no-referrer, to protect reporters) never lets browsers send: it would reject every form
+    # over HTTPS. The signed token bound to the SameSite=Strict session cookie is the defence.
+    WTF_CSRF_SSL_STRICT = False
 
     SESSION_COOKIE_NAME = "skaidra_session"
     SESSION_COOKIE_HTTPONLY = True

@@ -94,7 +94,7 @@ def test_production_session_cookie_is_secure_and_host_prefixed(make_app, databas
     header = cookie.headers["Set-Cookie"]
     assert header.startswith("__Host-skaidra_session=")
     assert "Secure" in header and "HttpOnly" in header and "SameSite=Strict" in header
-    assert "Domain=" not in header
+    assert "Domain=" not in header and "Path=/" in header
 
 
 @pytest.mark.parametrize("language", ["lt", "en", "nb"])
@@ -113,6 +113,22 @@ def test_form_with_valid_csrf_token_is_accepted(client):
     page = text_of(client.get("/staff/login?lang=en"))
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     response = client.post("/staff/login?lang=en", data={
+        "csrf_token": token, "email": "officer@example.org", "password": "x" * 12})
+    assert response.status_code == 200
+    assert "The staff workspace is not open yet" in text_of(response)
+
+
+def test_form_over_https_without_referer_is_accepted_in_production(make_app, database_url):
+    """Browsers send no Referer (our policy) and Origin: null; the token alone must do."""
+    from config import ProductionConfig
+
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 48,
+                "TRUSTED_PROXY_COUNT": 1}
+    client = make_app(config_class=type("Production", (ProductionConfig,), settings)).test_client()
+    https = {"X-Forwarded-Proto": "https"}
+    page = text_of(client.get("/staff/login?lang=en", headers=https))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/staff/login?lang=en", headers={**https, "Origin": "null"}, data={
         "csrf_token": token, "email": "officer@example.org", "password": "x" * 12})
     assert response.status_code == 200
     assert "The staff workspace is not open yet" in text_of(response)
