@@ -1,8 +1,10 @@
 """Keep client addresses out of every log line, whatever a library decides to log.
 
 gunicorn writes "Invalid request from ip=..." as a warning for malformed requests, so turning
-the access log off is not enough: every record passes through a filter that replaces IP
-address literals, except the addresses the server itself listens on.
+the access log off is not enough: every record that reaches a handler passes through a filter
+that replaces IP address literals (in the message and in any traceback), except the addresses
+the server itself listens on. The filter sits on handlers, not loggers, so records of child
+loggers and libraries are covered too.
 """
 
 import ipaddress
@@ -12,32 +14,43 @@ import re
 from gunicorn.glogging import Logger as GunicornLogger
 
 REDACTED = "[address removed]"
-# Candidates only; ipaddress decides, so times such as 13:35:58 are left alone.
-_CANDIDATE = re.compile(r"[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]+")
-_TRAILER = re.compile(r"[:.]?\d*[:.]*")
+# Runs of characters an address can consist of; ipaddress decides what inside them is one.
+_RUN = re.compile(r"[0-9A-Fa-f:.]{2,}")
+_SHORTEST_ADDRESS = 2  # "::"
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _redact_run(run: str, keep: frozenset[str]) -> str:
+    """Replace every address inside one run, trying each start and the longest end first."""
+    out, start = [], 0
+    while start < len(run):
+        for end in range(len(run), start + _SHORTEST_ADDRESS - 1, -1):
+            candidate = run[start:end]
+            # Over-redaction beats a leak: "10.1.2.345" loses "10.1.2.34", keeps "5".
+            if _is_address(candidate):
+                out.append(candidate if candidate in keep else REDACTED)
+                start = end
+                break
+        else:
+            out.append(run[start])
+            start += 1
+    return "".join(out)
 
 
 def redact_addresses(text: str, keep: frozenset[str] = frozenset()) -> str:
     """Replace every IPv4/IPv6 literal in the text that is not in ``keep``."""
-
-    def replace(match: re.Match) -> str:
-        found = match.group(0)
-        # The longest valid address at the start of the match, perhaps followed by a port.
-        for end in range(len(found), 0, -1):
-            if not _TRAILER.fullmatch(found[end:]):
-                continue
-            try:
-                ipaddress.ip_address(found[:end])
-            except ValueError:
-                continue
-            return found if found[:end] in keep else REDACTED + found[end:]
-        return found
-
-    return _CANDIDATE.sub(replace, text)
+    return _RUN.sub(lambda match: _redact_run(match.group(0), keep), text)
 
 
 class AddressRedactingFilter(logging.Filter):
-    """A logging filter that rewrites each record's message without client addresses."""
+    """A logging filter that rewrites each record's message and traceback."""
 
     def __init__(self, keep: frozenset[str] = frozenset()) -> None:
         super().__init__()
@@ -46,14 +59,25 @@ class AddressRedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact_addresses(record.getMessage(), self.keep)
         record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_addresses(record.exc_text, self.keep)
         return True
 
 
+def protect_handlers(logger: logging.Logger, keep: frozenset[str] = frozenset()) -> None:
+    """Put the filter on every handler of a logger."""
+    for handler in logger.handlers:
+        if not any(isinstance(f, AddressRedactingFilter) for f in handler.filters):
+            handler.addFilter(AddressRedactingFilter(keep))
+
+
 class AddressFreeLogger(GunicornLogger):
-    """gunicorn's logger with the filter on its error log (its access log stays off)."""
+    """gunicorn's logger with the filter on its handlers (its access log stays off)."""
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
         own = frozenset(address.rsplit(":", 1)[0].strip("[]") for address in cfg.bind)
         for log in (self.error_log, self.access_log):
-            log.addFilter(AddressRedactingFilter(keep=own))
+            protect_handlers(log, keep=own)

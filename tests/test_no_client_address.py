@@ -8,6 +8,8 @@ import socket
 import time
 from pathlib import Path
 
+from app.log_privacy import REDACTED
+
 CLIENT_ADDRESS = "127.0.0.2"
 FORWARDED_ADDRESS = "203.0.113.77"
 AGENT = "SkaidraCanaryAgent/9.9"
@@ -61,3 +63,4 @@ def test_requests_leave_no_client_address_or_user_agent_in_logs_or_database(serv
         assert marker not in log, marker
         assert marker.encode() not in stored, marker
     assert "Booting worker" in log  # the log being read is the real one
+    assert REDACTED in log  # gunicorn did try to log the malformed request's address
