@@ -99,8 +99,15 @@ class Config:
                 f"SKAIDRA_SURFACE must be one of {', '.join(SURFACES)}, "
                 f"not {cls.SKAIDRA_SURFACE!r}."
             )
-        if cls.KDF_MEMORY_KIB < 8 or cls.KDF_ITERATIONS < 1 or cls.KDF_LANES < 1:
-            raise ConfigError("KDF_MEMORY_KIB, KDF_ITERATIONS and KDF_LANES must be positive.")
+        from app.crypto.kdf import KdfCost
+
+        try:
+            KdfCost(cls.KDF_MEMORY_KIB, cls.KDF_ITERATIONS, cls.KDF_LANES)
+        except ValueError:
+            raise ConfigError(
+                "KDF_MEMORY_KIB (8 × lanes to 1048576), KDF_ITERATIONS (1 to 16) and KDF_LANES "
+                "(1 to 16) are out of range."
+            ) from None
 
 
 class ProductionConfig(Config):

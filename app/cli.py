@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 
 from app.models import InstitutionKind, Jurisdiction, Role
 from app.services import ServiceError
-from app.services.accounts import create_user, grant_role
+from app.services.accounts import create_user
 from app.services.categories import STANDARD_CATEGORIES
 from app.services.demo import DEMO_PASSWORD, seed_demo_network
 from app.services.institutions import InstitutionSpec, create_institution, find_institution
@@ -81,13 +81,12 @@ def create_user_command(
         institution = find_institution(institution_slug)
         if institution is None:
             raise click.ClickException(f"No institution has the slug {institution_slug!r}.")
+    role_in = (institution, Role(role)) if institution is not None and role else None
     try:
-        user = create_user(email, display_name, password,
-                           is_platform_admin=platform_admin, is_analyst=analyst)
+        user = create_user(email, display_name, password, is_platform_admin=platform_admin,
+                           is_analyst=analyst, role_in=role_in)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
-    if institution is not None and role is not None:
-        grant_role(user, institution, Role(role))
     click.echo(f"Created account {user.email}.")
 
 

@@ -39,11 +39,13 @@ def render_error(code: int, title: str, message: str):
 
 
 def handle_http_error(error: HTTPException):
-    """Known HTTP errors get their own translated text."""
-    code = error.code if error.code in ERROR_TEXTS else 500
-    title, message = ERROR_TEXTS[code]
+    """Every HTTP error gets a translated page: its own text, or the generic 400/500 one."""
+    code = error.code or 500
+    if code < 400:  # routing redirects (e.g. the trailing slash) are HTTPExceptions too
+        return error
+    title, message = ERROR_TEXTS.get(code) or ERROR_TEXTS[400 if code < 500 else 500]
     response = render_error(code, title, message)
-    if code == 405 and error.valid_methods:
+    if code == 405 and getattr(error, "valid_methods", None):
         return (*response, {"Allow": ", ".join(error.valid_methods)})
     return response
 
@@ -62,6 +64,4 @@ def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
-    for code in ERROR_TEXTS:
-        if code != 500:
-            app.register_error_handler(code, handle_http_error)
+    app.register_error_handler(HTTPException, handle_http_error)

@@ -1,6 +1,11 @@
 """HTTP response hardening applied to every response in one place."""
 
+import re
+
 from flask import Flask, Response, g, request
+
+# An embedding origin is exactly scheme://host[:port]; anything else could smuggle CSP syntax.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; "
@@ -26,8 +31,12 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 
 def allow_framing_by(origins: list[str]) -> None:
-    """Let the current response be embedded by these origins (an institution's allowlist)."""
-    g.frame_ancestors = list(origins)
+    """Let the current response be embedded by these origins (an institution's allowlist).
+
+    Values that are not plain origins are dropped, so a bad allowlist entry can never add a
+    directive to the policy.
+    """
+    g.frame_ancestors = [origin for origin in origins if ORIGIN.fullmatch(origin)]
 
 
 def _frame_ancestors() -> str:

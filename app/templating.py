@@ -2,6 +2,7 @@
 
 from flask import Flask, current_app, url_for
 
+from app.services.categories import CATEGORY_LABELS
 from app.services.institutions import JURISDICTION_LABELS, KIND_LABELS
 
 
@@ -19,5 +20,6 @@ def init_app(app: Flask) -> None:
             "home_url": home_url,
             "kind_label": KIND_LABELS.__getitem__,
             "jurisdiction_label": JURISDICTION_LABELS.__getitem__,
+            "category_label": CATEGORY_LABELS.__getitem__,
         }
     )

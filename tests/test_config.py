@@ -23,6 +23,11 @@ def test_production_refuses_weak_key_derivation():
         create_app(production(KDF_MEMORY_KIB=1024))
 
 
+def test_absurd_key_derivation_cost_is_refused():
+    with pytest.raises(ConfigError, match="KDF_MEMORY_KIB"):
+        create_app(production(KDF_MEMORY_KIB=4 * 1024 * 1024))
+
+
 def test_unknown_surface_is_refused():
     with pytest.raises(ConfigError, match="SKAIDRA_SURFACE"):
         create_app(production(SKAIDRA_SURFACE="everything"))

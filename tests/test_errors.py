@@ -86,6 +86,19 @@ def test_429_page_when_a_limit_is_exceeded(failing_app):
     assert_error_page(client.get("/_limited?lang=en"), 429)
 
 
+def test_unlisted_http_errors_get_a_translated_page_too(failing_app):
+    response = failing_app.test_client().get(
+        "/static/skaidra.css?lang=en", headers={"Range": "bytes=999999-"})
+    assert response.status_code == 416
+    assert TITLES[400]["en"] in text_of(response)
+
+
+def test_trailing_slash_redirect_is_not_turned_into_an_error(failing_app):
+    response = failing_app.test_client().get("/staff")
+    assert response.status_code == 308
+    assert response.headers["Location"].endswith("/staff/")
+
+
 def test_500_page_hides_internals_and_logs_them(failing_app, caplog):
     response = failing_app.test_client().get("/_crash?lang=en")
     assert_error_page(response, 500)

@@ -51,6 +51,24 @@ def test_every_route_sends_the_security_headers(app, client):
                 assert headers["Cache-Control"] == "no-store", url
 
 
+@pytest.mark.parametrize(
+    ("origins", "expected"),
+    [(["https://www.birzai.lt", "http://intranet.example:8080"],
+      "frame-ancestors https://www.birzai.lt http://intranet.example:8080"),
+     (["https://a.example; script-src *", "javascript:x", "*"], "frame-ancestors 'none'")],
+)
+def test_framing_allowlist_accepts_only_plain_origins(app, origins, expected):
+    from flask import Response
+
+    from app.security import allow_framing_by, set_security_headers
+
+    with app.test_request_context("/"):
+        allow_framing_by(origins)
+        headers = set_security_headers(Response("x")).headers
+    assert headers["Content-Security-Policy"].endswith(expected)
+    assert "script-src" not in headers["Content-Security-Policy"]
+
+
 def test_hsts_is_sent_over_https(client):
     response = client.get("/healthz", base_url="https://skaidra.example.org")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=63072000")

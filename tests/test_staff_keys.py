@@ -62,3 +62,10 @@ def test_purpose_separates_derived_keys():
 def test_out_of_bounds_cost_from_the_database_is_refused(cost):
     with pytest.raises(ValueError, match="out of bounds"):
         KdfCost.from_dict(cost)
+
+
+def test_password_is_unicode_normalised_before_derivation():
+    salt = new_salt()
+    composed, decomposed = "slaptažodis-\u0117", "slaptažodis-e\u0307"  # "ė" two ways
+    assert composed != decomposed
+    assert derive_key(composed, salt, CHEAP, b"p") == derive_key(decomposed, salt, CHEAP, b"p")

@@ -1,8 +1,13 @@
 """SKAIDRA_SURFACE decides which audiences an instance serves."""
 
+from tests.helpers import seed
+
+
 def client_for(make_app, surface: str):
-    """A client of an app that serves one surface."""
-    return make_app(SKAIDRA_SURFACE=surface).test_client()
+    """A client of an app that serves one surface, with the demo network loaded."""
+    app = make_app(SKAIDRA_SURFACE=surface)
+    seed(app)
+    return app.test_client()
 
 
 def test_public_surface_serves_no_staff_pages(make_app):

@@ -1,9 +1,9 @@
 """Routes every surface serves: the health check."""
 
 from flask import Blueprint
-from sqlalchemy import text
 
-from app.extensions import db, limiter
+from app.extensions import limiter
+from app.services.health import database_reachable
 
 bp = Blueprint("core", __name__)
 
@@ -12,9 +12,6 @@ bp = Blueprint("core", __name__)
 @limiter.exempt
 def healthz():
     """Liveness and database reachability for load balancers; reveals no details."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:
-        db.session.rollback()
+    if not database_reachable():
         return {"status": "unavailable"}, 503
     return {"status": "ok"}

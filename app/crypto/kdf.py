@@ -1,6 +1,7 @@
 """Argon2id: the one memory-hard derivation for passwords (and, later, receipts)."""
 
 import secrets
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
@@ -61,4 +62,6 @@ def derive_key(secret: str, salt: bytes, cost: KdfCost, purpose: bytes) -> bytes
         memory_cost=cost.memory_kib,
         ad=purpose,
     )
-    return kdf.derive(secret.encode("utf-8"))
+    # NFC (RFC 8265, OpaqueString): "ė" typed as one code point or as "e" + combining dot
+    # must give the same key, or a staff member is locked out of their private key.
+    return kdf.derive(unicodedata.normalize("NFC", secret).encode("utf-8"))

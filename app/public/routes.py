@@ -3,7 +3,6 @@
 from flask import Blueprint, abort, render_template
 from flask_babel import get_locale
 
-from app.services.categories import CATEGORY_LABELS
 from app.services.external_channels import external_channels
 from app.services.institutions import find_institution, list_institutions
 
@@ -26,6 +25,5 @@ def institution(slug: str):
     return render_template(
         "public/institution.html",
         institution=found,
-        category_labels=CATEGORY_LABELS,
         channels=external_channels(found.jurisdiction),
     )

@@ -1,5 +1,7 @@
 """Staff accounts: creation with key pairs, roles in institutions, password checks."""
 
+import logging
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
@@ -13,6 +15,9 @@ from app.models import Institution, Membership, Role, User
 from app.services import ServiceError
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+
+log = logging.getLogger(__name__)
 
 
 def normalise_email(email: str) -> str:
@@ -28,7 +33,11 @@ def normalise_email(email: str) -> str:
 
 def find_user(email: str) -> User | None:
     """The account with this e-mail address, if any."""
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        canonical = normalise_email(email)
+    except ServiceError:
+        return None
+    return db.session.scalar(select(User).where(User.email == canonical))
 
 
 def create_user(
@@ -38,10 +47,12 @@ def create_user(
     *,
     is_platform_admin: bool = False,
     is_analyst: bool = False,
+    role_in: tuple[Institution, Role] | None = None,
 ) -> User:
     """Create a staff account with its own key pair, wrapped by the password.
 
-    :raises ServiceError: invalid or taken e-mail, empty name, or too short a password.
+    :param role_in: an institution and the role to hold there, saved in the same transaction.
+    :raises ServiceError: invalid or taken e-mail, empty name, or a password of the wrong length.
     """
     email = normalise_email(email)
     if find_user(email) is not None:
@@ -52,6 +63,8 @@ def create_user(
         raise ServiceError(ngettext("The password must have at least %(num)d character.",
                                     "The password must have at least %(num)d characters.",
                                     MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ServiceError(_("This password is too long."))
     keys = create_staff_keys(password, KdfCost.from_config(current_app.config))
     user = User(
         email=email,
@@ -64,6 +77,8 @@ def create_user(
         wrapped_private_key=keys.wrapped_private_key,
     )
     db.session.add(user)
+    if role_in is not None:
+        db.session.add(Membership(user=user, institution=role_in[0], role=role_in[1]))
     db.session.commit()
     return user
 
@@ -85,13 +100,21 @@ def grant_role(user: User, institution: Institution, role: Role) -> Membership:
 
 
 def password_unlocks(user: User, password: str) -> bool:
-    """True when the password opens the user's private key (the only password check)."""
+    """True when the password opens the user's private key (the only password check).
+
+    Damaged or tampered key material counts as a wrong password and is logged (without the
+    password), so it surfaces to operators without crashing the sign-in page.
+    """
     if user.wrapped_private_key is None or user.kdf_salt is None or user.kdf_params is None:
         return False
-    material = StaffKeyMaterial(
-        salt=user.kdf_salt,
-        cost=KdfCost.from_dict(user.kdf_params),
-        public_key=user.public_key or b"",
-        wrapped_private_key=user.wrapped_private_key,
-    )
-    return unlock_staff_key(material, password) is not None
+    try:
+        material = StaffKeyMaterial(
+            salt=user.kdf_salt,
+            cost=KdfCost.from_dict(user.kdf_params),
+            public_key=user.public_key or b"",
+            wrapped_private_key=user.wrapped_private_key,
+        )
+        return unlock_staff_key(material, password) is not None
+    except (KeyError, TypeError, ValueError):
+        log.error("Key material of user %s is damaged and cannot be opened.", user.id)
+        return False

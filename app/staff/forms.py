@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from app.services.accounts import MAX_PASSWORD_LENGTH
+
 
 class LoginForm(FlaskForm):
     """Staff sign-in: e-mail and password (two-factor follows in the workspace issue)."""
@@ -18,7 +20,7 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(_l("Enter your password.")),
-                    Length(max=1024, message=_l("This password is too long."))],
+                    Length(max=MAX_PASSWORD_LENGTH, message=_l("This password is too long."))],
         render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField(_l("Sign in"))
