@@ -99,14 +99,14 @@ class Config:
                 f"SKAIDRA_SURFACE must be one of {', '.join(SURFACES)}, "
                 f"not {cls.SKAIDRA_SURFACE!r}."
             )
-        from app.crypto.kdf import KdfCost
+        from app.crypto.kdf import MAX_ITERATIONS, MAX_LANES, MAX_MEMORY_KIB, KdfCost
 
         try:
             KdfCost(cls.KDF_MEMORY_KIB, cls.KDF_ITERATIONS, cls.KDF_LANES)
         except ValueError:
             raise ConfigError(
-                "KDF_MEMORY_KIB (8 × lanes to 1048576), KDF_ITERATIONS (1 to 16) and KDF_LANES "
-                "(1 to 16) are out of range."
+                f"KDF_MEMORY_KIB (8 × lanes to {MAX_MEMORY_KIB}), KDF_ITERATIONS (1 to "
+                f"{MAX_ITERATIONS}) and KDF_LANES (1 to {MAX_LANES}) are out of range."
             ) from None
 
 

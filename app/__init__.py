@@ -1,14 +1,10 @@
 """Skaidra: anonymous anti-corruption reporting for public institutions."""
 
-import logging
-
 from flask import Flask, redirect, url_for
-from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cli, errors, i18n, security, templating
+from app import cli, errors, i18n, log_privacy, security, templating
 from app.extensions import babel, csrf, db, limiter, migrate
-from app.log_privacy import AddressRedactingFilter, protect_handlers
 from config import Config
 
 
@@ -17,10 +13,7 @@ def create_app(config_class: type[Config]) -> Flask:
     config_class.prepare()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
-    # Flask's own handler receives the app's records and those of its child loggers.
-    if not any(isinstance(f, AddressRedactingFilter) for f in default_handler.filters):
-        default_handler.addFilter(AddressRedactingFilter())
-    protect_handlers(logging.getLogger())
+    log_privacy.init_app(app)
 
     if app.config["TRUSTED_PROXY_COUNT"]:
         # Only the scheme is taken from the proxy (for HSTS and Secure cookies); x_for=0 keeps

@@ -11,12 +11,15 @@ import ipaddress
 import logging
 import re
 
+from flask import Flask
+from flask.logging import default_handler
 from gunicorn.glogging import Logger as GunicornLogger
 
 REDACTED = "[address removed]"
 # Runs of characters an address can consist of; ipaddress decides what inside them is one.
 _RUN = re.compile(r"[0-9A-Fa-f:.]{2,}")
 _SHORTEST_ADDRESS = 2  # "::"
+_LONGEST_ADDRESS = 45  # "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
 
 
 def _is_address(text: str) -> bool:
@@ -31,7 +34,8 @@ def _redact_run(run: str, keep: frozenset[str]) -> str:
     """Replace every address inside one run, trying each start and the longest end first."""
     out, start = [], 0
     while start < len(run):
-        for end in range(len(run), start + _SHORTEST_ADDRESS - 1, -1):
+        longest = min(len(run), start + _LONGEST_ADDRESS)
+        for end in range(longest, start + _SHORTEST_ADDRESS - 1, -1):
             candidate = run[start:end]
             # Over-redaction beats a leak: "10.1.2.345" loses "10.1.2.34", keeps "5".
             if _is_address(candidate):
@@ -66,11 +70,16 @@ class AddressRedactingFilter(logging.Filter):
         return True
 
 
-def protect_handlers(logger: logging.Logger, keep: frozenset[str] = frozenset()) -> None:
-    """Put the filter on every handler of a logger."""
-    for handler in logger.handlers:
+def protect_handlers(handlers: list[logging.Handler], keep: frozenset[str] = frozenset()) -> None:
+    """Put the filter on each handler once."""
+    for handler in handlers:
         if not any(isinstance(f, AddressRedactingFilter) for f in handler.filters):
             handler.addFilter(AddressRedactingFilter(keep))
+
+
+def init_app(_app: Flask) -> None:
+    """Filter Flask's handler (the app and its child loggers) and the root logger's."""
+    protect_handlers([default_handler, *logging.getLogger().handlers])
 
 
 class AddressFreeLogger(GunicornLogger):
@@ -79,5 +88,4 @@ class AddressFreeLogger(GunicornLogger):
     def setup(self, cfg) -> None:
         super().setup(cfg)
         own = frozenset(address.rsplit(":", 1)[0].strip("[]") for address in cfg.bind)
-        for log in (self.error_log, self.access_log):
-            protect_handlers(log, keep=own)
+        protect_handlers([*self.error_log.handlers, *self.access_log.handlers], keep=own)

@@ -1,6 +1,9 @@
 """Small helpers shared by the tests."""
 
-from flask_babel import force_locale, gettext
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
 
 from app.extensions import db
 from app.services.demo import seed_demo_network
@@ -17,19 +20,15 @@ def text_of(response) -> str:
     """A response body as text."""
     return response.get_data(as_text=True)
 
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
-def translated(app, message: str, language: str) -> str:
-    """The catalogue's translation of an English message."""
-    with app.test_request_context(), force_locale(language):
-        return gettext(message)
+
+@cache
+def _catalogue(language: str):
+    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle)
 
 
 def catalogue_translation(message: str, language: str) -> str:
-    """The translation of a message straight from the .po file (no app needed)."""
-    from pathlib import Path
-
-    from babel.messages.pofile import read_po
-
-    path = Path(__file__).resolve().parents[1] / "translations" / language / "LC_MESSAGES"
-    with (path / "messages.po").open("rb") as handle:
-        return read_po(handle)[message].string
+    """The translation of an English message in a language's catalogue."""
+    return _catalogue(language)[message].string

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import seed, text_of, translated
+from tests.helpers import catalogue_translation, seed, text_of
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_landing_page_lists_the_institutions_categories(seeded, client):
 def test_unknown_institution_gets_a_translated_404(seeded, client):
     response = client.get("/i/no-such-place/?lang=nb")
     assert response.status_code == 404
-    assert translated(seeded, "Page not found", "nb") in text_of(response)
+    assert catalogue_translation("Page not found", "nb") in text_of(response)
 
 
 def test_health_check_answers_ok_without_database_details(client):

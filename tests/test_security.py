@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import seed, text_of, translated
+from tests.helpers import catalogue_translation, seed, text_of
 
 # A sample value for every URL argument of the app; a new argument must be added here, so
 # no route escapes the header checks unnoticed.
@@ -116,8 +116,8 @@ def test_production_session_cookie_is_secure_and_host_prefixed(make_app, databas
 
 
 @pytest.mark.parametrize("language", ["lt", "en", "nb"])
-def test_form_without_csrf_token_gets_translated_error_and_nothing_happens(app, client, language):
-    title = translated(app, "The form has expired", language)
+def test_form_without_csrf_token_gets_translated_error_and_nothing_happens(client, language):
+    title = catalogue_translation("The form has expired", language)
     assert language == "en" or title != "The form has expired"
     response = client.post(f"/staff/login?lang={language}",
                            data={"email": "a@example.org", "password": "x" * 12})

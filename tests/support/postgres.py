@@ -94,11 +94,3 @@ class PostgresCluster:
         with self._admin() as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    def dump(self, name: str) -> bytes:
-        """pg_dump of a database, for tests that look for data at rest."""
-        pg_dump = _binary("pg_dump")
-        result = subprocess.run(
-            [pg_dump, "-h", "127.0.0.1", "-p", str(self.port), "-U", self.superuser, name],
-            check=True, capture_output=True, timeout=120,
-        )
-        return result.stdout
