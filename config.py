@@ -76,7 +76,26 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Vilnius"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
 
-    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 100 * 1024 * 1024)
+    # Attachments: per file and per report (all files of a report and its messages together).
+    # A request may carry a whole report's worth of files plus its text.
+    MAX_FILE_BYTES = _env_int("MAX_FILE_MB", 25) * 1024 * 1024
+    MAX_REPORT_BYTES = _env_int("MAX_REPORT_MB", 100) * 1024 * 1024
+    MAX_CONTENT_LENGTH = MAX_REPORT_BYTES + 1024 * 1024
+
+    # Reporter mailbox sessions: short, and ended by inactivity.
+    MAILBOX_IDLE_MINUTES = _env_int("MAILBOX_IDLE_MINUTES", 15)
+    MAILBOX_ABSOLUTE_MINUTES = _env_int("MAILBOX_ABSOLUTE_MINUTES", 60)
+
+    # Rate limits (Flask-Limiter syntax). No client address exists to key on: reports are
+    # counted per institution, receipt sign-ins for the whole service and per browser
+    # session. RATELIMIT_STORAGE_URI shares the counters between app nodes.
+    REPORT_RATE_LIMIT = os.environ.get("REPORT_RATE_LIMIT", "30 per hour")
+    RECEIPT_RATE_LIMIT = os.environ.get("RECEIPT_RATE_LIMIT", "120 per minute")
+    RECEIPT_SESSION_RATE_LIMIT = os.environ.get("RECEIPT_SESSION_RATE_LIMIT", "10 per minute")
+
+    # The address reporters use, for links, snippets and QR codes (e.g. https://report.example.lt
+    # or an onion address). Empty: taken from each request.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
     WTF_CSRF_TIME_LIMIT = 3600
     # Flask-WTF's HTTPS check demands a same-origin Referer, which our Referrer-Policy
     # (no-referrer, to protect reporters) never lets browsers send: it would reject every form

@@ -12,6 +12,7 @@ def create_app(config_class: type[Config]) -> Flask:
     """Build the application for one configuration; refuses unsafe settings."""
     config_class.prepare()
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = security.MemoryOnlyRequest
     app.config.from_object(config_class)
     log_privacy.init_app(app)
 
@@ -43,7 +44,7 @@ def create_app(config_class: type[Config]) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     """Serve the audiences SKAIDRA_SURFACE names: the public side, the staff side, or both."""
     from app.core.routes import bp as core_bp
-    from app.public.routes import bp as public_bp
+    from app.public import bp as public_bp
     from app.staff.routes import bp as staff_bp
 
     surface = app.config["SKAIDRA_SURFACE"]

@@ -53,10 +53,14 @@ def create_institution_command(
     if categories:
         spec.categories = list(categories)
     try:
-        institution = create_institution(spec)
+        institution, recovery_code = create_institution(spec)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created institution {institution.slug}: /i/{institution.slug}/")
+    click.echo(
+        "Recovery code (shown once, stored nowhere; print it and give it to the institution "
+        f"admin, who keeps it locked away):\n\n    {recovery_code}\n"
+    )
 
 
 @click.command("create-user")

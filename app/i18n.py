@@ -40,7 +40,13 @@ def url_in_language(code: str) -> str:
 
 
 def language_links() -> list[dict]:
-    """Entries of the language switcher shown on every page."""
+    """Entries of the language switcher; none on pages answering a form.
+
+    A page rendered from a POST (the check page, the receipt) cannot be fetched again in
+    another language: following the link would lose it, and the receipt is shown only once.
+    """
+    if request.method != "GET":
+        return []
     current = str(get_locale())
     return [
         {"code": code, "name": LANGUAGE_NAMES[code], "url": url_in_language(code),
@@ -53,4 +59,5 @@ def init_app(app: Flask) -> None:
     """Remember explicit choices and give templates the switcher."""
     app.before_request(remember_explicit_choice)
     app.context_processor(lambda: {"language_links": language_links,
+                                   "language_name": LANGUAGE_NAMES.__getitem__,
                                    "current_language": lambda: str(get_locale())})

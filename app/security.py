@@ -1,8 +1,9 @@
 """HTTP response hardening applied to every response in one place."""
 
+import io
 import re
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 
 # An embedding origin is exactly scheme://host[:port]; anything else could smuggle CSP syntax.
 ORIGIN = re.compile(r"https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?")
@@ -28,6 +29,19 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 HSTS = "max-age=63072000; includeSubDomains"
+
+
+class MemoryOnlyRequest(Request):
+    """A request whose uploaded files stay in memory.
+
+    Werkzeug spools uploads larger than 500 KB to a temporary file, where the plaintext of an
+    attachment could outlive the request (and a disk image could recover it after deletion).
+    MAX_CONTENT_LENGTH bounds what one request can hold in memory.
+    """
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None,
+                         content_length=None):
+        return io.BytesIO()
 
 
 def allow_framing_by(origins: list[str]) -> None:

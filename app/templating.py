@@ -2,6 +2,8 @@
 
 from flask import Flask, current_app, url_for
 
+from app.services.attachments import NOTES, REMOVED
+from app.services.casework import STATUS_LABELS
 from app.services.categories import CATEGORY_LABELS
 from app.services.institutions import JURISDICTION_LABELS, KIND_LABELS
 
@@ -21,5 +23,8 @@ def init_app(app: Flask) -> None:
             "kind_label": KIND_LABELS.__getitem__,
             "jurisdiction_label": JURISDICTION_LABELS.__getitem__,
             "category_label": CATEGORY_LABELS.__getitem__,
+            "status_label": STATUS_LABELS.__getitem__,
+            "removed_label": REMOVED.__getitem__,
+            "note_label": NOTES.__getitem__,
         }
     )

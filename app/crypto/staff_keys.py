@@ -32,6 +32,9 @@ class StaffKeyMaterial:
     wrapped_private_key: bytes
 
 
+PRIVATE_KEY_BYTES = MLKEM_SEED_BYTES + X25519_BYTES
+
+
 def _private_bytes(mlkem_key: mlkem.MLKEM768PrivateKey, x_key: x25519.X25519PrivateKey) -> bytes:
     return mlkem_key.private_bytes_raw() + x_key.private_bytes_raw()
 
@@ -40,11 +43,15 @@ def _public_bytes(mlkem_key: mlkem.MLKEM768PrivateKey, x_key: x25519.X25519Priva
     return mlkem_key.public_key().public_bytes_raw() + x_key.public_key().public_bytes_raw()
 
 
+def key_pair_from_seed(raw: bytes) -> tuple[MLKEM768X25519PrivateKey, bytes]:
+    """The private key and stored-form public key for 96 seed bytes (ML-KEM seed + X25519)."""
+    mlkem_key = mlkem.MLKEM768PrivateKey.from_seed_bytes(raw[:MLKEM_SEED_BYTES])
+    x_key = x25519.X25519PrivateKey.from_private_bytes(raw[MLKEM_SEED_BYTES:PRIVATE_KEY_BYTES])
+    return MLKEM768X25519PrivateKey(mlkem_key, x_key), _public_bytes(mlkem_key, x_key)
+
+
 def _load_private(raw: bytes) -> MLKEM768X25519PrivateKey:
-    return MLKEM768X25519PrivateKey(
-        mlkem.MLKEM768PrivateKey.from_seed_bytes(raw[:MLKEM_SEED_BYTES]),
-        x25519.X25519PrivateKey.from_private_bytes(raw[MLKEM_SEED_BYTES:]),
-    )
+    return key_pair_from_seed(raw)[0]
 
 
 def load_public_key(raw: bytes) -> MLKEM768X25519PublicKey:

@@ -1,12 +1,27 @@
-"""Public pages: the network home page and each institution's reporting landing page."""
+"""Public pages: the network home page, institution pages and the report form."""
 
-from flask import Blueprint, abort, render_template
+import secrets
+
+from flask import abort, render_template, request
 from flask_babel import get_locale
 
+from app.extensions import limiter
+from app.models import Institution
+from app.public import bp
+from app.public.forms import ReportForm, uploads_of
+from app.ratelimits import per_institution, report_limit
+from app.services import ServiceError
 from app.services.external_channels import external_channels
 from app.services.institutions import find_institution, list_institutions
+from app.services.intake import ReportAlreadySent, ReportEntry, submit_report
 
-bp = Blueprint("public", __name__)
+
+def institution_or_404(slug: str) -> Institution:
+    """The institution at this address, or a 404 page."""
+    found = find_institution(slug)
+    if found is None:
+        abort(404)
+    return found
 
 
 @bp.get("/")
@@ -19,11 +34,67 @@ def home():
 @bp.get("/i/<slug>/")
 def institution(slug: str):
     """An institution's stable landing page, linked or embedded by its website."""
-    found = find_institution(slug)
-    if found is None:
-        abort(404)
+    found = institution_or_404(slug)
     return render_template(
         "public/institution.html",
         institution=found,
         channels=external_channels(found.jurisdiction),
+    )
+
+
+def _report_form(institution: Institution) -> ReportForm:
+    form = ReportForm()
+    form.set_categories(institution.categories)
+    return form
+
+
+@bp.route("/i/<slug>/report", methods=["GET", "POST"])
+def report(slug: str):
+    """Step 1: the report form. A valid submission moves on to the check page."""
+    found = institution_or_404(slug)
+    form = _report_form(found)
+    editing = "edit" in request.form
+    if request.method == "POST" and not editing and form.validate():
+        form.submission_token.data = secrets.token_urlsafe(32)
+        return render_template("public/review.html", institution=found, form=form)
+    return render_template("public/report.html", institution=found, form=form,
+                           channels=external_channels(found.jurisdiction))
+
+
+@bp.post("/i/<slug>/report/send")
+@limiter.limit(report_limit, key_func=per_institution)
+def send_report(slug: str):
+    """Step 2: the checked report with its files is stored and the receipt shown once."""
+    found = institution_or_404(slug)
+    form = _report_form(found)
+    if not form.validate() or not form.submission_token.data:
+        return render_template("public/report.html", institution=found, form=form,
+                               channels=external_channels(found.jurisdiction))
+    try:
+        submitted = submit_report(found, entry_of(form), uploads_of(form.attachments),
+                                  form.submission_token.data)
+    except ReportAlreadySent as error:
+        return render_template("errors/error.html", code=409, title=error.title,
+                               message=str(error)), 409
+    except ServiceError as error:
+        form.attachments.errors = [str(error)]
+        return render_template("public/review.html", institution=found, form=form)
+    return render_template("public/receipt.html", institution=found, submitted=submitted)
+
+
+def entry_of(form: ReportForm) -> ReportEntry:
+    """The service's view of a validated form."""
+    return ReportEntry(
+        category=form.category.data,
+        what_happened=form.what_happened.data,
+        when_where=form.when_where.data,
+        people_involved=form.people_involved.data,
+        how_known=form.how_known.data,
+        reported_elsewhere=form.reported_elsewhere.data,
+        elsewhere_details=form.elsewhere_details.data,
+        urgency=form.urgency.data,
+        identity_choice=form.identity_choice.data,
+        name=form.name.data,
+        contact=form.contact.data,
+        seeks_status=bool(form.seeks_status.data),
     )

@@ -1,9 +1,12 @@
 """The demo network: the 13 partner institutions and fictitious staff, for `make run`."""
 
+import base64
+import hashlib
 import json
 from dataclasses import dataclass
 from importlib.resources import files
 
+from app.crypto.recovery import CODE_BYTES, format_recovery_code
 from app.models import InstitutionKind, Jurisdiction, Role, User
 from app.services.accounts import create_user, find_user, grant_role
 from app.services.institutions import InstitutionSpec, ensure_institution
@@ -33,9 +36,17 @@ def demo_institution_specs() -> list[InstitutionSpec]:
             name_nb=entry["name_nb"],
             kind=InstitutionKind(entry["kind"]),
             jurisdiction=Jurisdiction(entry["jurisdiction"]),
+            recovery_code=demo_recovery_code(entry["slug"]),
         )
         for entry in data["institutions"]
     ]
+
+
+def demo_recovery_code(slug: str) -> str:
+    """The demo institution's recovery code: derived from its slug, so as public as the
+    demo passwords. Real institutions get random codes from create_institution()."""
+    digest = hashlib.sha256(f"skaidra-demo-recovery:{slug}".encode()).digest()
+    return format_recovery_code(base64.b32encode(digest[:CODE_BYTES]).decode())
 
 
 def _ensure_user(email: str, name: str, **flags: bool) -> User:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.crypto.recovery import format_recovery_code, new_recovery_code, recovery_public_key
 from app.extensions import db
 from app.models import Institution, InstitutionKind, Jurisdiction
 from app.services import ServiceError
@@ -41,6 +42,8 @@ class InstitutionSpec:
     jurisdiction: Jurisdiction
     categories: list[str] = field(default_factory=lambda: list(STANDARD_CATEGORIES))
     languages: list[str] = field(default_factory=lambda: ["lt", "en", "nb"])
+    # Only the demo network passes one; everyone else gets a fresh random code.
+    recovery_code: str | None = None
 
 
 def find_institution(slug: str) -> Institution | None:
@@ -54,9 +57,11 @@ def list_institutions(language: str) -> list[Institution]:
     return sorted(institutions, key=lambda institution: institution.name(language).casefold())
 
 
-def create_institution(spec: InstitutionSpec) -> Institution:
-    """Add an institution to the network.
+def create_institution(spec: InstitutionSpec) -> tuple[Institution, str]:
+    """Add an institution to the network with its recovery key pair.
 
+    :returns: the institution and its recovery code. The code is the only copy of the
+        recovery private key: hand it to the institution admin, it is stored nowhere.
     :raises ServiceError: the slug is malformed or taken, a name is empty, or a category is
         not part of the taxonomy.
     """
@@ -75,17 +80,25 @@ def create_institution(spec: InstitutionSpec) -> Institution:
         languages=list(spec.languages),
         embed_origins=[],
     )
+    recovery_code = spec.recovery_code or new_recovery_code()
+    institution.recovery_public_key = recovery_public_key(recovery_code)
     db.session.add(institution)
     db.session.commit()
-    return institution
+    return institution, format_recovery_code(recovery_code)
 
 
 def ensure_institution(spec: InstitutionSpec) -> tuple[Institution, bool]:
-    """The institution with the spec's slug, created when missing; True when created."""
+    """The institution with the spec's slug, created when missing; True when created.
+
+    An existing institution without a recovery key gets the spec's code, if it names one.
+    """
     existing = find_institution(spec.slug)
-    if existing is not None:
-        return existing, False
-    return create_institution(spec), True
+    if existing is None:
+        return create_institution(spec)[0], True
+    if existing.recovery_public_key is None and spec.recovery_code:
+        existing.recovery_public_key = recovery_public_key(spec.recovery_code)
+        db.session.commit()
+    return existing, False
 
 
 def _check(spec: InstitutionSpec) -> None:

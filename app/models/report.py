@@ -1,0 +1,167 @@
+"""A report and everything hanging off it: sealed keys, messages, attachments.
+
+Only what casework must list, count or compute deadlines from is plaintext: institution,
+category, status and day-precision dates. Everything the reporter wrote is ciphertext under
+the report's data key (app/crypto/envelope.py), and no row records when, to the second, a
+reporter did anything.
+"""
+
+import enum
+from datetime import date
+
+from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from app.extensions import db
+from app.models.institution import Institution
+from app.models.types import str_enum
+from app.models.user import User
+
+
+class ReportStatus(enum.StrEnum):
+    """Where a report stands in its lifecycle (DESIGN.md, "Case lifecycle")."""
+
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    ASSESSMENT = "assessment"
+    INVESTIGATION = "investigation"
+    CLOSED = "closed"
+
+
+class Author(enum.StrEnum):
+    """Who wrote a message in a report's conversation."""
+
+    REPORTER = "reporter"
+    OFFICER = "officer"
+
+
+class ReceiptScheme(db.Model):
+    """Salt and Argon2id cost under which receipts are derived.
+
+    One row per cost ever configured, so raising the cost later keeps old receipts working:
+    a receipt login derives under every scheme, whether or not it matches anything.
+    """
+
+    __tablename__ = "receipt_scheme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    kdf_params: Mapped[dict] = mapped_column(JSON)
+
+
+class Report(db.Model):
+    """One integrity concern sent to one institution."""
+
+    __tablename__ = "report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Random, so the reference in URLs and associated data reveals no order or count.
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ReportStatus] = mapped_column(str_enum(ReportStatus, 16),
+                                                 default=ReportStatus.NEW)
+    # Day precision on purpose: deadlines need the day, anonymity forbids the minute.
+    received_on: Mapped[date] = mapped_column(Date)
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+
+    receipt_scheme_id: Mapped[int] = mapped_column(ForeignKey("receipt_scheme.id"))
+    reporter_locator: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    reporter_key: Mapped[bytes] = mapped_column(LargeBinary)
+    recovery_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Digest of the one-time token on the confirmation page: a re-sent form is refused.
+    submission_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    # The reporter's identity, when given, is sealed apart from the report body (Art. 16).
+    identity: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+
+    institution: Mapped[Institution] = relationship()
+    sealed_keys: Mapped[list["SealedKey"]] = relationship(
+        back_populates="report", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list["Message"]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="Message.id"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Report {self.ref}>"
+
+
+class SealedKey(db.Model):
+    """A report's data key sealed (HPKE) to one officer's public key."""
+
+    __tablename__ = "sealed_key"
+    __table_args__ = (UniqueConstraint("report_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+    report: Mapped[Report] = relationship(back_populates="sealed_keys")
+    user: Mapped[User] = relationship()
+
+
+class Message(db.Model):
+    """One message of the conversation between the reporter and the officers."""
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
+                                           index=True)
+    author: Mapped[Author] = mapped_column(str_enum(Author, 16))
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    sent_on: Mapped[date] = mapped_column(Date)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+    report: Mapped[Report] = relationship(back_populates="messages")
+    officer: Mapped[User | None] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="message", order_by="Attachment.id"
+    )
+
+
+class Attachment(db.Model):
+    """A file sent with a report or a message; name, type and bytes are all ciphertext."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
+                                           index=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE")
+    )
+    # Encrypted JSON: sanitised file name, content type, what metadata was removed.
+    details: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+    report: Mapped[Report] = relationship(back_populates="attachments")
+    message: Mapped[Message | None] = relationship(back_populates="attachments")
+
+
+class ReporterSession(db.Model):
+    """A signed-in reporter's mailbox session.
+
+    The row says neither which report it belongs to nor who holds it: its payload (report
+    reference and data key) is encrypted under a key that only the reporter's cookie holds.
+    """
+
+    __tablename__ = "reporter_session"
+
+    # SHA-256 of the random session id in the cookie (a 256-bit random value, not a secret
+    # a human chose, so a fast hash is the right tool here).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # Unix time, rounded to whole minutes: idle expiry needs no finer clock.
+    expires_at: Mapped[int] = mapped_column(index=True)

@@ -1,0 +1,164 @@
+"""Forms of the reporting pages."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from app.services.attachments import Upload
+from app.services.categories import CATEGORY_LABELS
+from app.services.intake import MAX_LONG_TEXT, MAX_SHORT_TEXT, MAX_TEXT
+from app.services.mailbox import MAX_MESSAGE
+
+# Control characters other than tab and line breaks, and U+FFFD, which is what bytes that
+# were not UTF-8 turn into: neither belongs in a report, and either may hide a mistake.
+UNREADABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
+TOO_LONG = _l("This answer is too long: at most %(max)d characters.")
+
+
+def readable_text(_form, field) -> None:
+    """Refuse invisible control characters and undecodable bytes with a clear message."""
+    if field.data and UNREADABLE.search(field.data):
+        raise ValidationError(_l("This answer contains invisible control characters or "
+                                 "characters that could not be read. Remove them and try "
+                                 "again."))
+
+
+def normalise_breaks(value: str | None) -> str:
+    """Word's vertical tab and form feed are line breaks; everything else stays as typed."""
+    return (value or "").replace("\x0b", "\n").replace("\x0c", "\n")
+
+
+def _text(label, max_length: int, *, required_message=None, area: bool = True,
+          render_kw: dict | None = None, **kwargs):
+    validators = [DataRequired(required_message) if required_message else Optional(),
+                  Length(max=max_length, message=TOO_LONG), readable_text]
+    field_class = TextAreaField if area else StringField
+    return field_class(label, validators=validators, filters=[normalise_breaks],
+                       render_kw={"maxlength": max_length, **(render_kw or {})}, **kwargs)
+
+
+class ReporterForm(FlaskForm):
+    """Forms a reporter fills in: their CSRF token outlives a long, careful write-up."""
+
+    class Meta:
+        # A report can take an evening to write; an expired form must not be the reason it
+        # is never sent. The token stays bound to the browser session.
+        csrf_time_limit = 24 * 3600
+
+
+class ReportForm(ReporterForm):
+    """The report: filled in on one page, checked on the next, where files are added."""
+
+    category = SelectField(_l("What is it about?"),
+                           validators=[DataRequired(_l("Choose what the report is about."))],
+                           validate_choice=True)
+    what_happened = _text(_l("What happened?"), MAX_LONG_TEXT,
+                          required_message=_l("Describe what happened."),
+                          description=_l("Describe the events in your own words."))
+    when_where = _text(_l("When and where did it happen?"), MAX_TEXT,
+                       description=_l("Dates, places, departments. Approximate is fine."))
+    people_involved = _text(_l("Who is involved?"), MAX_TEXT,
+                            description=_l("Names or positions of the people involved, and "
+                                           "any witnesses."))
+    how_known = _text(_l("How do you know about it?"), MAX_TEXT,
+                      description=_l("For example: you saw it, someone told you, you found "
+                                     "documents. Say when you learned it."))
+    reported_elsewhere = RadioField(
+        _l("Have you reported this anywhere else?"),
+        choices=[("no", _l("No")), ("yes", _l("Yes"))], default="no",
+        validators=[DataRequired(_l("Choose one of the offered answers."))])
+    elsewhere_details = _text(_l("If yes: where, and what answer did you get?"), MAX_TEXT)
+    urgency = RadioField(
+        _l("How urgent is it?"),
+        choices=[("normal", _l("Normal")),
+                 ("urgent", _l("Urgent: someone is in danger, or evidence may be destroyed "
+                               "soon"))],
+        default="normal", validators=[DataRequired(_l("Choose one of the offered answers."))])
+    identity_choice = RadioField(
+        _l("Do you want to give your name?"),
+        choices=[("anonymous", _l("No, I stay anonymous")),
+                 ("confidential", _l("Yes, confidentially: only the integrity officers may "
+                                     "know who I am"))],
+        default="anonymous",
+        validators=[DataRequired(_l("Choose one of the offered answers."))])
+    name = _text(_l("Your name"), MAX_SHORT_TEXT, area=False,
+                 render_kw={"autocomplete": "off"})
+    contact = _text(_l("How can the officers contact you?"), MAX_SHORT_TEXT, area=False,
+                    description=_l("A private e-mail address or telephone number, not your "
+                                   "work one."))
+    seeks_status = BooleanField(_l("I intend to ask the Prosecutor General's Office for "
+                                   "whistleblower status"))
+    # Left empty by people; form-filling robots tend to fill it. Hidden from view and from
+    # assistive technology by the template.
+    website = StringField(_l("Leave this field empty"))
+    attachments = MultipleFileField(_l("Documents, photos or other files (optional)"))
+    submission_token = HiddenField()
+
+    def set_categories(self, codes: list[str]) -> None:
+        """Offer the institution's categories, labelled in the reader's language."""
+        self.category.choices = [("", _l("Choose…"))] + [
+            (code, CATEGORY_LABELS[code]) for code in codes]
+
+    def validate_website(self, field) -> None:
+        """The honeypot: a filled-in value means a robot (or a very unusual person)."""
+        if field.data:
+            raise ValidationError(_l("The form could not be accepted. If a program fills in "
+                                     "forms for you, turn it off and try again."))
+
+    def validate_elsewhere_details(self, field) -> None:
+        """Details only make sense, and are then needed, after a yes."""
+        if self.reported_elsewhere.data == "yes" and not (field.data or "").strip():
+            raise ValidationError(_l("Say where you reported it."))
+
+    def validate_contact(self, field) -> None:
+        """A confidential report needs a name and a way to reach the reporter."""
+        if self.identity_choice.data != "confidential":
+            return
+        if not (self.name.data or "").strip():
+            self.name.errors.append(_l("Give your name, or choose to stay anonymous."))
+        if not (field.data or "").strip():
+            raise ValidationError(_l("Give a way to contact you, or choose to stay "
+                                     "anonymous."))
+
+
+class ReceiptForm(ReporterForm):
+    """Signing in to the mailbox with the receipt."""
+
+    receipt = StringField(
+        _l("Receipt"),
+        validators=[DataRequired(_l("Enter your receipt.")),
+                    Length(max=64, message=_l("A receipt has 16 digits, for example 1234 "
+                                              "5678 9012 3456."))],
+        render_kw={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"},
+    )
+    # A message typed when the session ran out, carried through signing in again.
+    pending_message = HiddenField(validators=[Length(max=MAX_MESSAGE)])
+
+
+class MessageForm(ReporterForm):
+    """A reporter's message to the officers, with optional files."""
+
+    text = _text(_l("Your message"), MAX_MESSAGE)
+    attachments = MultipleFileField(_l("Files (optional)"))
+
+
+class SignOutForm(ReporterForm):
+    """Signing out (a POST with a CSRF token, so no other site can sign a reporter out)."""
+
+
+def uploads_of(field: MultipleFileField) -> list[Upload]:
+    """The files of a file field, read into memory (they never touch the disk)."""
+    return [Upload(storage.filename or "", storage.read())
+            for storage in field.data or [] if isinstance(storage, FileStorage)]

@@ -1,0 +1,91 @@
+"""The reporter's mailbox: sign in with the receipt, read replies, answer, sign out."""
+
+from flask import flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+
+from app.errors import CSRF_TEXTS, render_error
+from app.extensions import limiter
+from app.public import bp
+from app.public.forms import MessageForm, ReceiptForm, SignOutForm, uploads_of
+from app.ratelimits import per_browser_session, receipt_limit, receipt_session_limit, whole_service
+from app.services import ServiceError
+from app.services.mailbox import (
+    end_session,
+    mailbox_view,
+    resume,
+    send_reporter_message,
+    sign_in,
+)
+
+SESSION_KEY = "mailbox"
+
+
+def _sign_in_page(form: ReceiptForm, *, expired: bool = False, status: int = 200):
+    form.receipt.data = ""  # a receipt is never written back into a page
+    return render_template("public/mailbox_sign_in.html", form=form, expired=expired), status
+
+
+def _mailbox_page(access, form: MessageForm | None = None, status: int = 200):
+    return render_template("public/mailbox.html", view=mailbox_view(access),
+                           form=form or MessageForm(), sign_out=SignOutForm()), status
+
+
+@bp.get("/mailbox/")
+def mailbox():
+    """The conversation of a signed-in reporter, or the sign-in form."""
+    token = session.get(SESSION_KEY)
+    access = resume(token)
+    if access is None:
+        session.pop(SESSION_KEY, None)
+        return _sign_in_page(ReceiptForm(), expired=bool(token))
+    return _mailbox_page(access)
+
+
+@bp.post("/mailbox/")
+@limiter.limit(receipt_limit, key_func=whole_service)
+@limiter.limit(receipt_session_limit, key_func=per_browser_session)
+def mailbox_sign_in():
+    """Sign in with the receipt; a message written before the session ended is kept."""
+    form = ReceiptForm()
+    if not form.validate():
+        return _sign_in_page(form, status=400)
+    try:
+        token = sign_in(form.receipt.data)
+    except ServiceError as error:
+        form.receipt.errors = [str(error)]
+        return _sign_in_page(form, status=400)
+    session[SESSION_KEY] = token
+    if form.pending_message.data:
+        return _mailbox_page(resume(token), MessageForm(text=form.pending_message.data))
+    return redirect(url_for("public.mailbox"))
+
+
+@bp.post("/mailbox/message")
+def mailbox_message():
+    """Send a message (and files) to the integrity officers."""
+    form = MessageForm()
+    access = resume(session.get(SESSION_KEY))
+    if access is None:
+        session.pop(SESSION_KEY, None)
+        sign_in_form = ReceiptForm(pending_message=form.text.data or "")
+        return _sign_in_page(sign_in_form, expired=True, status=401)
+    if not form.validate():
+        return _mailbox_page(access, form, status=400)
+    try:
+        send_reporter_message(access, form.text.data or "", uploads_of(form.attachments))
+    except ServiceError as error:
+        form.attachments.errors = [str(error)]
+        return _mailbox_page(access, form, status=400)
+    flash(_("Your message has been sent."), "status")
+    return redirect(url_for("public.mailbox"))
+
+
+@bp.post("/mailbox/sign-out")
+def mailbox_sign_out():
+    """End the session on the server and in the browser."""
+    if not SignOutForm().validate():
+        return render_error(400, *CSRF_TEXTS)
+    end_session(session.pop(SESSION_KEY, None))
+    flash(_("You have signed out. Close the browser window if others use this device."),
+          "status")
+    return redirect(url_for("public.mailbox"))

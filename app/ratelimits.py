@@ -1,0 +1,48 @@
+"""Rate limits that need no client address.
+
+An anonymous service cannot tell one attacker from many reporters by address, and must not
+try. Counters are keyed by what the request is for (an institution's form, the receipt
+sign-in) and, where a browser session exists, by a digest of its random CSRF secret. Browsers
+without a session cookie share one bucket, so dropping cookies buys an attacker nothing.
+"""
+
+import hashlib
+
+from flask import current_app, request, session
+
+from app.services.institutions import SLUG_PATTERN
+
+
+def report_limit() -> str:
+    """Reports per institution (REPORT_RATE_LIMIT)."""
+    return current_app.config["REPORT_RATE_LIMIT"]
+
+
+def receipt_limit() -> str:
+    """Receipt sign-ins across the whole service (RECEIPT_RATE_LIMIT)."""
+    return current_app.config["RECEIPT_RATE_LIMIT"]
+
+
+def receipt_session_limit() -> str:
+    """Receipt sign-ins per browser session (RECEIPT_SESSION_RATE_LIMIT)."""
+    return current_app.config["RECEIPT_SESSION_RATE_LIMIT"]
+
+
+def per_institution() -> str:
+    """One counter per institution address (malformed addresses share one)."""
+    slug = (request.view_args or {}).get("slug", "")
+    return f"report:{slug if SLUG_PATTERN.fullmatch(slug) else '-'}"
+
+
+def whole_service() -> str:
+    """One counter for the endpoint."""
+    return f"all:{request.endpoint}"
+
+
+def per_browser_session() -> str:
+    """A digest of the session's random CSRF secret; "none" for cookie-less clients."""
+    secret = session.get("csrf_token")
+    if not secret:
+        return f"session:none:{request.endpoint}"
+    digest = hashlib.sha256(f"rate-limit:{secret}".encode()).hexdigest()[:32]
+    return f"session:{digest}:{request.endpoint}"

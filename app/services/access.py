@@ -1,0 +1,73 @@
+"""Who may read a report: the one place that seals and opens report data keys.
+
+Entitlement is cryptographic: a report's data key is sealed to the officers of its
+institution at the time it arrives and to the institution's recovery key. Anyone else (the
+platform admin, a new officer, the server operator) holds no sealed copy and cannot open it
+until an entitled reader grants one.
+"""
+
+from sqlalchemy import select
+
+from app.crypto.envelope import seal, unseal
+from app.crypto.recovery import recovery_key_pair
+from app.extensions import db
+from app.models import Membership, Report, Role, SealedKey, User
+from app.models.institution import Institution
+
+
+def entitled_officers(institution: Institution) -> list[User]:
+    """Active officers of the institution who have a key pair."""
+    return list(db.session.scalars(
+        select(User)
+        .join(Membership)
+        .where(
+            Membership.institution_id == institution.id,
+            Membership.role == Role.OFFICER,
+            User.is_active.is_(True),
+            User.public_key.is_not(None),
+        )
+        .order_by(User.id)
+    ))
+
+
+def _officer_context(report: Report, user: User) -> tuple[str, ...]:
+    return (report.ref, "officer", str(user.id))
+
+
+def _recovery_context(report: Report, institution: Institution) -> tuple[str, ...]:
+    return (report.ref, "recovery", str(institution.id))
+
+
+def seal_for_readers(report: Report, data_key: bytes) -> None:
+    """Seal the data key to every entitled officer and to the recovery key (not committed)."""
+    institution = report.institution
+    for officer in entitled_officers(institution):
+        report.sealed_keys.append(SealedKey(
+            user=officer,
+            sealed=seal(data_key, officer.public_key, *_officer_context(report, officer)),
+        ))
+    if institution.recovery_public_key is not None:
+        report.recovery_key = seal(data_key, institution.recovery_public_key,
+                                   *_recovery_context(report, institution))
+
+
+def officer_data_key(report: Report, user: User, private_key) -> bytes | None:
+    """The data key through the officer's own sealed copy; None when they hold none.
+
+    :raises DecryptionError: their copy does not open with this private key.
+    """
+    sealed = db.session.scalar(select(SealedKey.sealed).where(
+        SealedKey.report_id == report.id, SealedKey.user_id == user.id))
+    if sealed is None:
+        return None
+    return unseal(sealed, private_key, *_officer_context(report, user))
+
+
+def recovery_data_key(report: Report, recovery_code: str) -> bytes:
+    """The data key through the institution's recovery code.
+
+    :raises ValueError: not a recovery code. :raises DecryptionError: not this institution's.
+    """
+    private_key, _public = recovery_key_pair(recovery_code)
+    return unseal(report.recovery_key or b"", private_key,
+                  *_recovery_context(report, report.institution))

@@ -1,0 +1,151 @@
+"""How a report's content lives at rest: JSON and files encrypted under its data key.
+
+Each ciphertext is bound to its report, field and row (app/crypto/envelope.py). Texts are
+padded to whole kilobytes before encryption, so a ciphertext's length tells roughly how long
+a text is, never exactly.
+"""
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+
+from app.crypto.envelope import decrypt, encrypt
+from app.extensions import db
+from app.models import Attachment, Author, Message, Report, User
+from app.services.attachments import CleanedFile
+from app.services.deadlines import today
+
+PAD_BYTES = 1024
+
+
+def new_ref() -> str:
+    """A random reference for a report or a row (128 bits, hex)."""
+    return secrets.token_hex(16)
+
+
+def seal_json(data_key: bytes, value: dict, *context: str) -> bytes:
+    """Encrypt a JSON object, padded with trailing spaces (which JSON ignores)."""
+    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    raw += b" " * (-len(raw) % PAD_BYTES)
+    return encrypt(data_key, raw, *context)
+
+
+def open_json(data_key: bytes, ciphertext: bytes, *context: str) -> dict:
+    """Inverse of :func:`seal_json`; raises DecryptionError when it does not open here."""
+    return json.loads(decrypt(data_key, ciphertext, *context))
+
+
+@dataclass(frozen=True)
+class FileView:
+    """An attachment as shown to a reader: its name and what was removed from it."""
+
+    ref: str
+    name: str
+    content_type: str
+    size: int
+    removed: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One decrypted message of the conversation."""
+
+    author: Author
+    sent_on: date
+    text: str
+    files: list[FileView] = field(default_factory=list)
+
+
+def write_content(report: Report, data_key: bytes, content: dict, identity: dict | None) -> None:
+    """Encrypt the report body and, apart from it, the reporter's identity."""
+    report.content = seal_json(data_key, content, report.ref, "content")
+    report.identity = (seal_json(data_key, identity, report.ref, "identity")
+                       if identity is not None else None)
+
+
+def read_content(report: Report, data_key: bytes) -> tuple[dict, dict | None]:
+    """The decrypted report body and identity (None when the reporter stayed anonymous)."""
+    content = open_json(data_key, report.content, report.ref, "content")
+    identity = (open_json(data_key, report.identity, report.ref, "identity")
+                if report.identity is not None else None)
+    return content, identity
+
+
+def add_files(report: Report, data_key: bytes, files: list[CleanedFile],
+              message: Message | None = None) -> list[Attachment]:
+    """Encrypt cleaned files into attachments of the report (and of a message)."""
+    attachments = []
+    for cleaned in files:
+        attachment = Attachment(ref=new_ref(), message=message)
+        details = {"name": cleaned.name, "type": cleaned.content_type,
+                   "size": len(cleaned.data), "removed": list(cleaned.removed),
+                   "notes": list(cleaned.notes)}
+        attachment.details = seal_json(data_key, details, report.ref, "attachment-details",
+                                       attachment.ref)
+        attachment.content = encrypt(data_key, cleaned.data, report.ref, "attachment",
+                                     attachment.ref)
+        report.attachments.append(attachment)
+        attachments.append(attachment)
+    return attachments
+
+
+def file_view(report: Report, data_key: bytes, attachment: Attachment) -> FileView:
+    """The decrypted description of an attachment (not its bytes)."""
+    details = open_json(data_key, attachment.details, report.ref, "attachment-details",
+                        attachment.ref)
+    return FileView(attachment.ref, details["name"], details["type"], details["size"],
+                    tuple(details["removed"]), tuple(details["notes"]))
+
+
+def file_bytes(report: Report, data_key: bytes, attachment: Attachment) -> bytes:
+    """The decrypted bytes of an attachment."""
+    return decrypt(data_key, attachment.content, report.ref, "attachment", attachment.ref)
+
+
+def add_message(report: Report, data_key: bytes, author: Author, text: str,
+                files: list[CleanedFile] = (), officer: User | None = None) -> Message:
+    """Append an encrypted message (with files) to the conversation; not committed.
+
+    The author is part of the associated data, so a database writer cannot turn an
+    officer's message into one that appears to come from the reporter, or back.
+    """
+    message = Message(ref=new_ref(), author=author, officer=officer, sent_on=today())
+    message.body = seal_json(data_key, {"text": text}, report.ref, "message", message.ref,
+                             author.value)
+    report.messages.append(message)
+    add_files(report, data_key, list(files), message)
+    return message
+
+
+def read_conversation(report: Report, data_key: bytes) -> list[MessageView]:
+    """Every message of the report, oldest first, decrypted."""
+    return [
+        MessageView(
+            author=message.author,
+            sent_on=message.sent_on,
+            text=open_json(data_key, message.body, report.ref, "message", message.ref,
+                           message.author.value)["text"],
+            files=[file_view(report, data_key, a) for a in message.attachments],
+        )
+        for message in report.messages
+    ]
+
+
+def report_files(report: Report, data_key: bytes) -> list[FileView]:
+    """The files sent with the report itself (not with later messages)."""
+    return [file_view(report, data_key, a) for a in report.attachments if a.message_id is None
+            and a.message is None]
+
+
+def stored_file_bytes(report: Report) -> int:
+    """Bytes of attachments the report holds (ciphertext length, as AEAD hides no length)."""
+    if report.id is None:
+        return 0
+    return db.session.scalar(
+        select(func.coalesce(func.sum(func.length(Attachment.content)), 0))
+        .where(Attachment.report_id == report.id)
+    )

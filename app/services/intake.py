@@ -1,0 +1,144 @@
+"""Receiving a report: validate, clean files, encrypt, seal, issue the receipt."""
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.crypto.envelope import new_data_key
+from app.crypto.receipts import format_receipt, wrap_for_reporter
+from app.extensions import db
+from app.models import Institution, Report, ReportStatus
+from app.services import ServiceError
+from app.services.access import seal_for_readers
+from app.services.attachments import CleanedFile, Upload, clean_uploads
+from app.services.casefile import add_files, new_ref, write_content
+from app.services.deadlines import acknowledgement_due, today
+from app.services.receipts import issue_receipt
+
+# Field limits in characters, shared with the form.
+MAX_LONG_TEXT = 20_000
+MAX_TEXT = 5_000
+MAX_SHORT_TEXT = 300
+URGENCIES = ("normal", "urgent")
+ELSEWHERE = ("no", "yes")
+IDENTITY_CHOICES = ("anonymous", "confidential")
+
+
+class ReportAlreadySent(ServiceError):
+    """The confirmation page was sent a second time (reload, double click, back button)."""
+
+    title = _l("This report has been sent already")
+
+
+@dataclass(frozen=True)
+class ReportEntry:
+    """What the reporter wrote, as the form collected it."""
+
+    category: str
+    what_happened: str
+    when_where: str = ""
+    people_involved: str = ""
+    how_known: str = ""
+    reported_elsewhere: str = "no"
+    elsewhere_details: str = ""
+    urgency: str = "normal"
+    identity_choice: str = "anonymous"
+    name: str = ""
+    contact: str = ""
+    seeks_status: bool = False
+
+
+@dataclass(frozen=True)
+class SubmittedReport:
+    """What the reporter sees once: the receipt, and what was done to each file."""
+
+    receipt: str
+    files: list[CleanedFile]
+    acknowledgement_due: date
+
+
+def submission_digest(token: str) -> bytes:
+    """Digest of the confirmation page's one-time token (a random value, not a secret)."""
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Upload],
+                  submission_token: str) -> SubmittedReport:
+    """Store a report encrypted, sealed to the institution's readers, and issue its receipt.
+
+    Nothing is written unless everything succeeds.
+
+    :raises ServiceError: invalid entry, a file that cannot be accepted, or a confirmation
+        page sent twice.
+    """
+    _check(institution, entry)
+    digest = submission_digest(submission_token)
+    if db.session.scalar(select(Report.id).where(Report.submission_digest == digest)):
+        raise _already_sent()
+    files = clean_uploads(uploads)
+
+    data_key = new_data_key()
+    report = Report(ref=new_ref(), institution=institution, category=entry.category,
+                    status=ReportStatus.NEW, received_on=today(), submission_digest=digest)
+    write_content(report, data_key, _content(entry), _identity(entry))
+    receipt, scheme, keys = issue_receipt()
+    report.receipt_scheme_id = scheme.id
+    report.reporter_locator = keys.locator
+    report.reporter_key = wrap_for_reporter(keys, data_key, report.ref)
+    add_files(report, data_key, files)
+    seal_for_readers(report, data_key)
+    db.session.add(report)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same confirmation page sent twice at once: the other request stored it.
+        db.session.rollback()
+        raise _already_sent() from None
+    return SubmittedReport(format_receipt(receipt), files, acknowledgement_due(report))
+
+
+def _already_sent() -> ReportAlreadySent:
+    return ReportAlreadySent(_("This report has been sent already. Its receipt was shown once, "
+                          "right after sending, and cannot be shown again."))
+
+
+def _content(entry: ReportEntry) -> dict:
+    content = asdict(entry)
+    for private in ("category", "identity_choice", "name", "contact", "seeks_status"):
+        content.pop(private)
+    return content
+
+
+def _identity(entry: ReportEntry) -> dict | None:
+    """The identity section, only when the reporter chose to give it."""
+    if entry.identity_choice != "confidential":
+        return None
+    return {"name": entry.name.strip(), "contact": entry.contact.strip(),
+            "seeks_status": entry.seeks_status}
+
+
+def _check(institution: Institution, entry: ReportEntry) -> None:
+    """The service's own guard; the form shows friendlier messages for the same rules."""
+    if entry.category not in institution.categories:
+        raise ServiceError(_("Choose what the report is about."))
+    if not entry.what_happened.strip():
+        raise ServiceError(_("Describe what happened."))
+    long_fields = (entry.what_happened,)
+    fields = (entry.when_where, entry.people_involved, entry.how_known,
+              entry.elsewhere_details)
+    if (any(len(text) > MAX_LONG_TEXT for text in long_fields)
+            or any(len(text) > MAX_TEXT for text in fields)
+            or any(len(text) > MAX_SHORT_TEXT for text in (entry.name, entry.contact))):
+        raise ServiceError(_("One of the answers is too long."))
+    if (entry.urgency not in URGENCIES or entry.reported_elsewhere not in ELSEWHERE
+            or entry.identity_choice not in IDENTITY_CHOICES):
+        raise ServiceError(_("Choose one of the offered answers."))
+    if entry.identity_choice == "confidential" and not (entry.name.strip()
+                                                        and entry.contact.strip()):
+        raise ServiceError(_("To report confidentially, give your name and a way to "
+                             "contact you."))

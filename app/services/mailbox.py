@@ -1,0 +1,200 @@
+"""The reporter's mailbox: sign in with the receipt, read and answer, sign out.
+
+A signed-in reporter holds a random session id and session key in their cookie. The
+database row for the session is named by a digest of the id and holds the report reference
+and data key encrypted under the session key, so the row alone says nothing about which
+report is being read, and the database alone cannot open it.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from app.crypto.envelope import DecryptionError, decrypt, encrypt
+from app.crypto.receipts import normalise_receipt
+from app.extensions import db
+from app.models import Author, Institution, Report, ReporterSession, ReportStatus
+from app.services import ServiceError
+from app.services.attachments import Upload, clean_uploads
+from app.services.casefile import (
+    FileView,
+    MessageView,
+    add_message,
+    read_content,
+    read_conversation,
+    report_files,
+    stored_file_bytes,
+)
+from app.services.deadlines import acknowledgement_due, feedback_due
+from app.services.receipts import find_by_receipt
+
+TOKEN_BYTES = 32
+MAX_MESSAGE = 20_000
+
+
+@dataclass(frozen=True)
+class MailboxAccess:
+    """A signed-in reporter: their report and its data key, for this request only."""
+
+    report: Report
+    data_key: bytes
+
+
+@dataclass(frozen=True)
+class MailboxView:
+    """Everything the reporter sees after signing in."""
+
+    institution: Institution
+    category: str
+    status: ReportStatus
+    received_on: date
+    acknowledgement_due: date
+    feedback_due: date
+    content: dict
+    identity: dict | None
+    files: list[FileView]
+    messages: list[MessageView]
+
+
+def wrong_receipt() -> ServiceError:
+    """One message for every receipt that opens nothing, whether or not it ever existed."""
+    return ServiceError(_("This receipt does not open a report. Check the digits and try "
+                          "again."))
+
+
+def sign_in(receipt_text: str) -> str:
+    """Open a mailbox session for a receipt; returns the token for the reporter's cookie.
+
+    :raises ServiceError: the text is not a receipt, or the receipt opens nothing.
+    """
+    receipt = normalise_receipt(receipt_text)
+    if receipt is None:
+        raise ServiceError(_("A receipt has 16 digits, for example 1234 5678 9012 3456."))
+    found = find_by_receipt(receipt)
+    if found is None:
+        raise wrong_receipt()
+    report, data_key = found
+    return _start_session(report, data_key)
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _round_up_to_minute(moment: int) -> int:
+    return moment - moment % 60 + 60
+
+
+def _row_id(session_id: bytes) -> str:
+    return hashlib.sha256(session_id).hexdigest()
+
+
+def _start_session(report: Report, data_key: bytes) -> str:
+    config = current_app.config
+    session_id, session_key = secrets.token_bytes(TOKEN_BYTES), secrets.token_bytes(TOKEN_BYTES)
+    row_id = _row_id(session_id)
+    payload = {
+        "report": report.ref,
+        "data_key": base64.b64encode(data_key).decode(),
+        "until": _round_up_to_minute(_now() + 60 * config["MAILBOX_ABSOLUTE_MINUTES"]),
+    }
+    db.session.execute(delete(ReporterSession).where(ReporterSession.expires_at < _now()))
+    db.session.add(ReporterSession(
+        id=row_id,
+        payload=encrypt(session_key, json.dumps(payload).encode(), "reporter-session", row_id),
+        expires_at=_round_up_to_minute(_now() + 60 * config["MAILBOX_IDLE_MINUTES"]),
+    ))
+    db.session.commit()
+    return _encode(session_id) + "." + _encode(session_key)
+
+
+def _encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _split(token: str) -> tuple[bytes, bytes] | None:
+    try:
+        session_id, session_key = (_decode(part) for part in token.split("."))
+    except (ValueError, binascii.Error):
+        return None
+    if len(session_id) != TOKEN_BYTES or len(session_key) != TOKEN_BYTES:
+        return None
+    return session_id, session_key
+
+
+def resume(token: str | None) -> MailboxAccess | None:
+    """The mailbox behind a session token, extending its idle time; None when expired."""
+    parts = _split(token) if token else None
+    if parts is None:
+        return None
+    row_id = _row_id(parts[0])
+    row = db.session.get(ReporterSession, row_id)
+    now = _now()
+    if row is None or row.expires_at < now:
+        return None
+    try:
+        payload = json.loads(decrypt(parts[1], row.payload, "reporter-session", row_id))
+    except DecryptionError:
+        return None
+    report = db.session.scalar(select(Report).where(Report.ref == payload["report"]))
+    if report is None or payload["until"] < now:
+        end_session(token)
+        return None
+    row.expires_at = min(payload["until"], _round_up_to_minute(
+        now + 60 * current_app.config["MAILBOX_IDLE_MINUTES"]))
+    db.session.commit()
+    return MailboxAccess(report, base64.b64decode(payload["data_key"]))
+
+
+def end_session(token: str | None) -> None:
+    """Sign out: the session row is deleted, so the cookie opens nothing any more."""
+    parts = _split(token) if token else None
+    if parts is not None:
+        db.session.execute(delete(ReporterSession).where(
+            ReporterSession.id == _row_id(parts[0])))
+        db.session.commit()
+
+
+def mailbox_view(access: MailboxAccess) -> MailboxView:
+    """Decrypt what the reporter may see of their report."""
+    report, data_key = access.report, access.data_key
+    content, identity = read_content(report, data_key)
+    return MailboxView(
+        institution=report.institution,
+        category=report.category,
+        status=report.status,
+        received_on=report.received_on,
+        acknowledgement_due=acknowledgement_due(report),
+        feedback_due=feedback_due(report),
+        content=content,
+        identity=identity,
+        files=report_files(report, data_key),
+        messages=read_conversation(report, data_key),
+    )
+
+
+def send_reporter_message(access: MailboxAccess, text: str, uploads: list[Upload]) -> None:
+    """Add the reporter's message (and files) to the conversation.
+
+    :raises ServiceError: empty or too long, or files that cannot be accepted.
+    """
+    if not text.strip() and not any(upload.data for upload in uploads):
+        raise ServiceError(_("Write a message or add a file."))
+    if len(text) > MAX_MESSAGE:
+        raise ServiceError(_("The message is too long."))
+    files = clean_uploads(uploads, already_stored=stored_file_bytes(access.report))
+    add_message(access.report, access.data_key, Author.REPORTER, text.strip(), files)
+    db.session.commit()
