@@ -45,7 +45,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'skaidra.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters keeps bound values (ciphertexts, dates, categories) out of error messages.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
     # Which audiences this instance serves; lets the staff workspace live off the Internet.
     SKAIDRA_SURFACE = os.environ.get("SKAIDRA_SURFACE", "all")
@@ -88,10 +89,13 @@ class Config:
 
     # Rate limits (Flask-Limiter syntax). No client address exists to key on: reports are
     # counted per institution, receipt sign-ins for the whole service and per browser
-    # session. RATELIMIT_STORAGE_URI shares the counters between app nodes.
+    # session, reporters' messages per browser session. RATELIMIT_STORAGE_URI must point at a
+    # shared store (redis://, memcached://) when several processes or nodes serve: memory://
+    # counts per process.
     REPORT_RATE_LIMIT = os.environ.get("REPORT_RATE_LIMIT", "30 per hour")
     RECEIPT_RATE_LIMIT = os.environ.get("RECEIPT_RATE_LIMIT", "120 per minute")
     RECEIPT_SESSION_RATE_LIMIT = os.environ.get("RECEIPT_SESSION_RATE_LIMIT", "10 per minute")
+    MESSAGE_RATE_LIMIT = os.environ.get("MESSAGE_RATE_LIMIT", "30 per hour")
 
     # The address reporters use, for links, snippets and QR codes (e.g. https://report.example.lt
     # or an onion address). Empty: taken from each request.

@@ -11,7 +11,7 @@ import ipaddress
 import logging
 import re
 
-from flask import Flask
+from flask import Flask, request
 from flask.logging import default_handler
 from gunicorn.glogging import Logger as GunicornLogger
 
@@ -77,13 +77,31 @@ def protect_handlers(handlers: list[logging.Handler], keep: frozenset[str] = fro
             handler.addFilter(AddressRedactingFilter(keep))
 
 
-def init_app(_app: Flask) -> None:
-    """Filter Flask's handler (the app and its child loggers) and the root logger's."""
+# Log lines carry the day, not the second: a timestamp next to an error on the report form
+# would tell an investigator when a reporter was at work. Operators who need finer times for
+# staff-side incidents have the audit log.
+DATE_ONLY = "%Y-%m-%d"
+
+
+def init_app(app: Flask) -> None:
+    """Filter Flask's handler (the app and its child loggers) and the root logger's; log
+    unexpected errors by endpoint, never by path (a path names the institution)."""
     protect_handlers([default_handler, *logging.getLogger().handlers])
+    default_handler.setFormatter(
+        logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s", DATE_ONLY))
+
+    def log_exception(exc_info) -> None:
+        app.logger.error("Exception in %s [%s]", request.endpoint, request.method,
+                         exc_info=exc_info)
+
+    app.log_exception = log_exception
 
 
 class AddressFreeLogger(GunicornLogger):
-    """gunicorn's logger with the filter on its handlers (its access log stays off)."""
+    """gunicorn's logger with the filter on its handlers (its access log stays off), and
+    dates without the time of day."""
+
+    datefmt = f"[{DATE_ONLY}]"
 
     def setup(self, cfg) -> None:
         super().setup(cfg)

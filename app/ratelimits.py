@@ -28,6 +28,11 @@ def receipt_session_limit() -> str:
     return current_app.config["RECEIPT_SESSION_RATE_LIMIT"]
 
 
+def message_limit() -> str:
+    """Reporter messages per browser session (MESSAGE_RATE_LIMIT)."""
+    return current_app.config["MESSAGE_RATE_LIMIT"]
+
+
 def per_institution() -> str:
     """One counter per institution address (malformed addresses share one)."""
     slug = (request.view_args or {}).get("slug", "")

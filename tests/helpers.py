@@ -1,5 +1,7 @@
 """Small helpers shared by the tests."""
 
+import io
+import re
 from functools import cache
 from pathlib import Path
 
@@ -32,3 +34,51 @@ def _catalogue(language: str):
 def catalogue_translation(message: str, language: str) -> str:
     """The translation of an English message in a language's catalogue."""
     return _catalogue(language)[message].string
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+SUBMISSION = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
+RECEIPT = re.compile(r'class="receipt"><strong>([\d ]+)</strong>')
+
+ANSWERS = {
+    "category": "bribery",
+    "what_happened": "The head of the permits office asked for cash to speed up a licence.",
+    "reported_elsewhere": "no",
+    "urgency": "normal",
+    "identity_choice": "anonymous",
+}
+
+
+def csrf_token(client, path: str = "/mailbox/") -> str:
+    """A CSRF token of the client's session, taken from a page with a form."""
+    with client.get(path) as response:
+        return CSRF.search(text_of(response)).group(1)
+
+
+def check_report(client, slug: str = "utena", **answers):
+    """Step 1: post the form; returns the response (the check page when valid)."""
+    data = {"csrf_token": csrf_token(client, f"/i/{slug}/report?lang=en"), **ANSWERS,
+            **answers}
+    return client.post(f"/i/{slug}/report?lang=en", data=data)
+
+
+def send_report(client, slug: str = "utena", files=(), **answers):
+    """Steps 1 and 2; returns the response to sending (the receipt page when accepted)."""
+    with check_report(client, slug, **answers) as checked:
+        page = text_of(checked)
+    data = {"csrf_token": CSRF.search(page).group(1),
+            "submission_token": SUBMISSION.search(page).group(1), **ANSWERS, **answers,
+            "attachments": [(io.BytesIO(content), name) for name, content in files]}
+    return client.post(f"/i/{slug}/report/send?lang=en", data=data,
+                       content_type="multipart/form-data")
+
+
+def receipt_of(response) -> str:
+    """The receipt shown on a receipt page."""
+    return RECEIPT.search(text_of(response)).group(1)
+
+
+def sign_in(client, receipt: str):
+    """Post a receipt to the mailbox sign-in form."""
+    return client.post("/mailbox/?lang=en",
+                       data={"csrf_token": csrf_token(client), "receipt": receipt})

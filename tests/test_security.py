@@ -9,7 +9,7 @@ from tests.helpers import catalogue_translation, seed, text_of
 
 # A sample value for every URL argument of the app; a new argument must be added here, so
 # no route escapes the header checks unnoticed.
-SAMPLE_ARGUMENTS = {"slug": "birzai", "filename": "skaidra.css"}
+SAMPLE_ARGUMENTS = {"slug": "birzai", "filename": "skaidra.css", "language": "lt"}
 
 APP_DIR = Path(__file__).resolve().parents[1] / "app"
 

@@ -62,7 +62,7 @@ def decrypt(key: bytes, ciphertext: bytes, *context: str) -> bytes:
         return AESGCM(key).decrypt(
             ciphertext[:NONCE_BYTES], ciphertext[NONCE_BYTES:], binding(*context)
         )
-    except InvalidTag:
+    except (InvalidTag, ValueError):  # ValueError: a key of the wrong size
         raise DecryptionError("ciphertext does not open here") from None
 
 

@@ -42,11 +42,13 @@ def format_receipt(receipt: str) -> str:
 def normalise_receipt(text: str) -> str | None:
     """The bare digits of a typed receipt, or None when it cannot be one.
 
-    Spaces, hyphens and full-width or other Unicode digits (NFKC) are accepted, because a
-    receipt written down by hand comes back in every shape.
+    Any white space (line breaks too) and any dash are ignored, and digits that NFKC maps to
+    ASCII (full-width ones, for instance) are accepted, because a receipt copied from a word
+    processor or written down by hand comes back in every shape.
     """
     folded = unicodedata.normalize("NFKC", text)
-    digits = "".join(ch for ch in folded if ch not in " -\u00a0\t")
+    digits = "".join(ch for ch in folded
+                     if not (ch.isspace() or unicodedata.category(ch) == "Pd"))
     if len(digits) != RECEIPT_DIGITS or not (digits.isascii() and digits.isdigit()):
         return None
     return digits

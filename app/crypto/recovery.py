@@ -32,7 +32,8 @@ def format_recovery_code(code: str) -> str:
 
 
 def _bare(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+    # ASCII only, and filtered before upper-casing: "ß".upper() is "SS", "ı".upper() is "I".
+    return "".join(ch for ch in code if ch.isascii() and ch.isalnum()).upper()
 
 
 def recovery_key_pair(code: str) -> tuple[MLKEM768X25519PrivateKey, bytes]:

@@ -10,7 +10,7 @@ import enum
 from datetime import date
 
 from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.institution import Institution
@@ -72,9 +72,10 @@ class Report(db.Model):
     # Digest of the one-time token on the confirmation page: a re-sent form is refused.
     submission_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
 
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    # The reporter's identity, when given, is sealed apart from the report body (Art. 16).
-    identity: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # The reporter's identity, when given, is a ciphertext of its own (Art. 16), so it can be
+    # withheld from exports or erased without touching the report body.
+    identity: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     institution: Mapped[Institution] = relationship()
     sealed_keys: Mapped[list["SealedKey"]] = relationship(
@@ -144,7 +145,7 @@ class Attachment(db.Model):
     )
     # Encrypted JSON: sanitised file name, content type, what metadata was removed.
     details: Mapped[bytes] = mapped_column(LargeBinary)
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
     report: Mapped[Report] = relationship(back_populates="attachments")
     message: Mapped[Message | None] = relationship(back_populates="attachments")

@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.services.attachments import Upload
@@ -77,20 +78,20 @@ class ReportForm(ReporterForm):
                                      "documents. Say when you learned it."))
     reported_elsewhere = RadioField(
         _l("Have you reported this anywhere else?"),
-        choices=[("no", _l("No")), ("yes", _l("Yes"))], default="no",
+        choices=[SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))], default="no",
         validators=[DataRequired(_l("Choose one of the offered answers."))])
     elsewhere_details = _text(_l("If yes: where, and what answer did you get?"), MAX_TEXT)
     urgency = RadioField(
         _l("How urgent is it?"),
-        choices=[("normal", _l("Normal")),
-                 ("urgent", _l("Urgent: someone is in danger, or evidence may be destroyed "
-                               "soon"))],
+        choices=[SelectChoice("normal", _l("Normal")),
+                 SelectChoice("urgent", _l("Urgent: someone is in danger, or evidence may be "
+                                           "destroyed soon"))],
         default="normal", validators=[DataRequired(_l("Choose one of the offered answers."))])
     identity_choice = RadioField(
         _l("Do you want to give your name?"),
-        choices=[("anonymous", _l("No, I stay anonymous")),
-                 ("confidential", _l("Yes, confidentially: only the integrity officers may "
-                                     "know who I am"))],
+        choices=[SelectChoice("anonymous", _l("No, I stay anonymous")),
+                 SelectChoice("confidential", _l("Yes, confidentially: only the integrity "
+                                                 "officers may know who I am"))],
         default="anonymous",
         validators=[DataRequired(_l("Choose one of the offered answers."))])
     name = _text(_l("Your name"), MAX_SHORT_TEXT, area=False,
@@ -108,8 +109,8 @@ class ReportForm(ReporterForm):
 
     def set_categories(self, codes: list[str]) -> None:
         """Offer the institution's categories, labelled in the reader's language."""
-        self.category.choices = [("", _l("Choose…"))] + [
-            (code, CATEGORY_LABELS[code]) for code in codes]
+        self.category.choices = [SelectChoice("", _l("Choose…"))] + [
+            SelectChoice(code, CATEGORY_LABELS[code]) for code in codes]
 
     def validate_website(self, field) -> None:
         """The honeypot: a filled-in value means a robot (or a very unusual person)."""

@@ -7,7 +7,13 @@ from app.errors import CSRF_TEXTS, render_error
 from app.extensions import limiter
 from app.public import bp
 from app.public.forms import MessageForm, ReceiptForm, SignOutForm, uploads_of
-from app.ratelimits import per_browser_session, receipt_limit, receipt_session_limit, whole_service
+from app.ratelimits import (
+    message_limit,
+    per_browser_session,
+    receipt_limit,
+    receipt_session_limit,
+    whole_service,
+)
 from app.services import ServiceError
 from app.services.mailbox import (
     end_session,
@@ -61,6 +67,7 @@ def mailbox_sign_in():
 
 
 @bp.post("/mailbox/message")
+@limiter.limit(message_limit, key_func=per_browser_session)
 def mailbox_message():
     """Send a message (and files) to the integrity officers."""
     form = MessageForm()

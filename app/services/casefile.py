@@ -75,35 +75,44 @@ def read_content(report: Report, data_key: bytes) -> tuple[dict, dict | None]:
     return content, identity
 
 
+def _attachment_context(report: Report, attachment: Attachment, field: str) -> tuple[str, ...]:
+    """Bound to the report, the row and the message it came with ("" for the report itself),
+    so a file cannot be moved to another message either."""
+    return (report.ref, field, attachment.ref,
+            attachment.message.ref if attachment.message is not None else "")
+
+
 def add_files(report: Report, data_key: bytes, files: list[CleanedFile],
               message: Message | None = None) -> list[Attachment]:
     """Encrypt cleaned files into attachments of the report (and of a message)."""
     attachments = []
     for cleaned in files:
-        attachment = Attachment(ref=new_ref(), message=message)
+        attachment = Attachment(ref=new_ref())
+        report.attachments.append(attachment)
+        attachment.message = message
         details = {"name": cleaned.name, "type": cleaned.content_type,
                    "size": len(cleaned.data), "removed": list(cleaned.removed),
                    "notes": list(cleaned.notes)}
-        attachment.details = seal_json(data_key, details, report.ref, "attachment-details",
-                                       attachment.ref)
-        attachment.content = encrypt(data_key, cleaned.data, report.ref, "attachment",
-                                     attachment.ref)
-        report.attachments.append(attachment)
+        attachment.details = seal_json(data_key, details, *_attachment_context(
+            report, attachment, "attachment-details"))
+        attachment.content = encrypt(data_key, cleaned.data, *_attachment_context(
+            report, attachment, "attachment"))
         attachments.append(attachment)
     return attachments
 
 
 def file_view(report: Report, data_key: bytes, attachment: Attachment) -> FileView:
     """The decrypted description of an attachment (not its bytes)."""
-    details = open_json(data_key, attachment.details, report.ref, "attachment-details",
-                        attachment.ref)
+    details = open_json(data_key, attachment.details,
+                        *_attachment_context(report, attachment, "attachment-details"))
     return FileView(attachment.ref, details["name"], details["type"], details["size"],
                     tuple(details["removed"]), tuple(details["notes"]))
 
 
 def file_bytes(report: Report, data_key: bytes, attachment: Attachment) -> bytes:
     """The decrypted bytes of an attachment."""
-    return decrypt(data_key, attachment.content, report.ref, "attachment", attachment.ref)
+    return decrypt(data_key, attachment.content,
+                   *_attachment_context(report, attachment, "attachment"))
 
 
 def add_message(report: Report, data_key: bytes, author: Author, text: str,

@@ -141,8 +141,9 @@ def resume(token: str | None) -> MailboxAccess | None:
     if parts is None:
         return None
     row_id = _row_id(parts[0])
-    row = db.session.get(ReporterSession, row_id)
     now = _now()
+    db.session.execute(delete(ReporterSession).where(ReporterSession.expires_at < now))
+    row = db.session.get(ReporterSession, row_id)
     if row is None or row.expires_at < now:
         return None
     try:

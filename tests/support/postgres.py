@@ -89,6 +89,14 @@ class PostgresCluster:
             connection.execute(f'CREATE DATABASE "{name}"')
         return name
 
+    def dump(self, name: str) -> bytes:
+        """Everything a database holds, as pg_dump writes it (plain SQL, bytea as hex)."""
+        return subprocess.run(
+            [_binary("pg_dump"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.superuser,
+             "--no-owner", name],
+            check=True, capture_output=True, timeout=120,
+        ).stdout
+
     def drop_database(self, name: str) -> None:
         """Remove a database, closing any connection left open to it."""
         with self._admin() as connection:
