@@ -5,6 +5,7 @@ a marker written into the metadata must be gone, and the result must still open.
 """
 
 import io
+import re
 import struct
 import time
 import tracemalloc
@@ -288,6 +289,7 @@ def test_multi_frame_bomb_is_refused_before_decoding(sizes):
 
 def test_multi_frame_tiff_under_the_limit_is_cleaned():
     cleaned = clean(bilevel_tiff([(8, 8), (300, 200)]))
+    assert cleaned.removed == ()  # the tags describing a TIFF's pixels are not metadata
     with Image.open(io.BytesIO(cleaned.data)) as image:
         assert image.n_frames == 2
         image.seek(1)
@@ -383,8 +385,12 @@ def test_pdf_embedded_files_and_annotation_scripts_are_removed():
         NameObject("/Rect"): rect, NameObject("/A"): DictionaryObject({
             NameObject("/S"): NameObject("/URI"),
             NameObject("/URI"): TextStringObject("https://example.org/")})})
-    page[NameObject("/Annots")] = ArrayObject(
-        [writer._add_object(annotation) for annotation in (attachment, scripted, link)])
+    attachment_reference = writer._add_object(attachment)
+    popup = DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Popup"),
+        NameObject("/Rect"): rect, NameObject("/Parent"): attachment_reference})
+    page[NameObject("/Annots")] = ArrayObject([attachment_reference, *(
+        writer._add_object(annotation) for annotation in (popup, scripted, link))])
     writer.metadata = None
     data = pdf_bytes(writer)
     assert data.count(MARKER.encode()) == 2
@@ -395,9 +401,34 @@ def test_pdf_embedded_files_and_annotation_scripts_are_removed():
     assert cleaned.removed == ("active_content",)
     annotations = [annotation.get_object()
                    for annotation in PdfReader(io.BytesIO(cleaned.data)).pages[0]["/Annots"]]
-    assert [annotation["/Subtype"] for annotation in annotations] == ["/Link", "/Link"]
-    assert not {"/A", "/AA"} & set(annotations[0])
-    assert annotations[1]["/A"]["/URI"] == "https://example.org/"  # plain links stay
+    assert [annotation["/Subtype"] for annotation in annotations] == ["/Popup", "/Link",
+                                                                      "/Link"]
+    assert not {"/A", "/AA"} & set(annotations[1])
+    assert annotations[2]["/A"]["/URI"] == "https://example.org/"  # plain links stay
+
+
+def test_pdf_page_metadata_is_not_left_behind():
+    """Parts removed from a page must not be written out as objects nobody refers to."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(200, 200)
+    xmp = DecodedStreamObject()
+    xmp.set_data(XMP.encode())
+    page[NameObject("/Metadata")] = writer._add_object(xmp)
+    page[NameObject("/PieceInfo")] = writer._add_object(DictionaryObject({NameObject(
+        "/Illustrator"): DictionaryObject({NameObject("/Private"): TextStringObject(
+            f"{MARKER}piece")})}))
+    page[NameObject("/AA")] = writer._add_object(DictionaryObject(
+        {NameObject("/O"): writer._add_object(javascript(f"app.alert('{MARKER}')"))}))
+    writer.metadata = None
+    data = pdf_bytes(writer)
+    assert data.count(MARKER.encode()) == 3
+
+    cleaned = clean(data)
+
+    assert MARKER.encode() not in cleaned.data
+    assert set(cleaned.removed) == {"xmp", "document_info", "active_content"}
+    (page,) = PdfReader(io.BytesIO(cleaned.data)).pages
+    assert not {"/Metadata", "/PieceInfo", "/AA"} & set(page)
 
 
 def encrypted_pdf(user_password: str, algorithm: str = "AES-256") -> bytes:
@@ -461,7 +492,8 @@ CUSTOM_XML = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Proper
 SENT_AT = (2024, 3, 1, 10, 0, 0)
 
 
-def relationships(main: str, core: str, extra: str = "", doctype: str = "") -> str:
+def relationships(main: str, core: str, extra: str = "", doctype: str = "",
+                  tail: str = "") -> str:
     rel = f"{OPC}/officeDocument/2006/relationships"
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n{doctype}'
             f'<Relationships xmlns="{OPC}/package/2006/relationships">'
@@ -471,7 +503,7 @@ def relationships(main: str, core: str, extra: str = "", doctype: str = "") -> s
             f"<Relationship Id='rId3' Type='{rel}/extended-properties' "
             f"Target='docProps/app.xml'/>"
             f'<Relationship Id="rId4" Type="{rel}/custom-properties" '
-            f'Target="/docProps/custom.xml"/>{extra}</Relationships>')
+            f'Target="/docProps/custom.xml"/>{extra}</Relationships>{tail}')
 
 
 def ooxml(kind: str = "docx", core: str = "docProps/core.xml", rels: str | None = None,
@@ -510,6 +542,7 @@ def test_office_document_properties_are_removed(kind):
     assert cleaned.notes == ("office_content",)
     assert set(cleaned.removed) == {"document_properties", "custom_properties", "timestamps"}
     parts, sent = entries(cleaned.data), entries(data)
+    assert any(MARKER.encode() in part for part in sent.values())
     assert list(parts) == list(sent)  # the same parts in the same order
     assert parts[main] == body
     assert parts["_rels/.rels"] == sent["_rels/.rels"]
@@ -661,15 +694,14 @@ def test_entity_expansion_in_relationships_is_not_expanded():
     assert MARKER.encode() not in cleaned.data
 
 
-@pytest.mark.parametrize("payload", [
-    "<Relationship " * 12_000,
-    "<Relationship Type=" + "a" * 30_000 + ">",
-    "<Relationship " + 'Target="' * 20_000 + ">",
-], ids=["unclosed-elements", "long-attribute-name", "unclosed-values"])
-def test_hostile_relationships_are_scanned_in_linear_time(payload):
-    """Regular expressions that backtrack quadratically would take minutes on these."""
+@pytest.mark.parametrize(("extra", "tail"), [
+    ("", "<Relationship " * 12_000),
+    ("<Relationship Type=" + "a" * 30_000 + ">", ""),
+], ids=["unclosed-elements", "long-attribute-name"])
+def test_hostile_relationships_are_scanned_in_linear_time(extra, tail):
+    """Patterns that backtrack quadratically took over ten seconds on each of these."""
     main = BODIES["docx"][0]
-    data = ooxml(rels=relationships(main, "docProps/core.xml", extra=payload))
+    data = ooxml(rels=relationships(main, "docProps/core.xml", extra=extra, tail=tail))
     started = time.perf_counter()
     cleaned = clean(data)
     assert time.perf_counter() - started < 2
@@ -684,8 +716,7 @@ def test_relationships_part_over_its_limit_is_refused():
 
 # --- known gaps: pictures inside documents keep their own metadata -----------------------
 
-@pytest.mark.xfail(strict=True, reason="pictures embedded in a PDF are not cleaned yet")
-def test_exif_of_a_picture_embedded_in_a_pdf_is_removed():
+def test_pictures_embedded_in_a_pdf_are_named_as_unchecked():
     photo = save(two_tone(), "JPEG", exif=exif_block())
     writer = PdfWriter()
     page = writer.add_blank_page(200, 200)
@@ -700,14 +731,17 @@ def test_exif_of_a_picture_embedded_in_a_pdf_is_removed():
     page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(
         {NameObject("/Im0"): writer._add_object(image)})})
     assert MARKER.encode() in pdf_bytes(writer)
-    assert MARKER.encode() not in clean(pdf_bytes(writer)).data
+    # Not cleaned (yet): the reporter is told so rather than promised otherwise.
+    assert "pdf_pictures" in clean(pdf_bytes(writer)).notes
 
 
-@pytest.mark.xfail(strict=True, reason="pictures inside office documents are not cleaned yet")
 def test_exif_of_a_picture_inside_an_office_document_is_removed():
     photo = save(two_tone(), "JPEG", exif=exif_block())
     cleaned = clean(ooxml(extra={"word/media/image1.jpeg": photo}))
-    assert MARKER.encode() not in cleaned.data
+    picture = entries(cleaned.data)["word/media/image1.jpeg"]
+    assert MARKER.encode() not in picture
+    assert Image.open(io.BytesIO(picture)).size == Image.open(io.BytesIO(photo)).size
+    assert {"exif", "gps"} <= set(cleaned.removed)
 
 
 # --- file names -------------------------------------------------------------------------
@@ -788,7 +822,7 @@ def text_file(name: str, size: int) -> Upload:
 
 def test_file_over_the_per_file_limit_is_refused_by_name(limits):
     clean_uploads([text_file("fits.txt", 1000)])
-    with pytest.raises(ServiceError, match="too-big.txt"):
+    with pytest.raises(ServiceError, match=re.escape("too-big.txt")):
         clean_uploads([text_file("fits.txt", 10), text_file("../too-big.txt", 1001)])
 
 
@@ -811,7 +845,7 @@ def test_too_many_files_at_once_are_refused(limits):
 
 
 def test_empty_file_is_refused(limits):
-    with pytest.raises(ServiceError, match="empty.txt"):
+    with pytest.raises(ServiceError, match=re.escape("empty.txt")):
         clean_uploads([Upload("empty.txt", b"")])
 
 

@@ -118,20 +118,25 @@ class ReportForm(ReporterForm):
             raise ValidationError(_l("The form could not be accepted. If a program fills in "
                                      "forms for you, turn it off and try again."))
 
-    def validate_elsewhere_details(self, field) -> None:
-        """Details only make sense, and are then needed, after a yes."""
-        if self.reported_elsewhere.data == "yes" and not (field.data or "").strip():
-            raise ValidationError(_l("Say where you reported it."))
+    def validate(self, extra_validators=None) -> bool:
+        """Field rules, then the rules that join fields (empty fields skip field rules)."""
+        valid = super().validate(extra_validators)
+        if self.reported_elsewhere.data == "yes" and not _filled(self.elsewhere_details):
+            self.elsewhere_details.errors.append(_l("Say where you reported it."))
+            valid = False
+        if self.identity_choice.data == "confidential":
+            if not _filled(self.name):
+                self.name.errors.append(_l("Give your name, or choose to stay anonymous."))
+                valid = False
+            if not _filled(self.contact):
+                self.contact.errors.append(_l("Give a way to contact you, or choose to stay "
+                                              "anonymous."))
+                valid = False
+        return valid
 
-    def validate_contact(self, field) -> None:
-        """A confidential report needs a name and a way to reach the reporter."""
-        if self.identity_choice.data != "confidential":
-            return
-        if not (self.name.data or "").strip():
-            self.name.errors.append(_l("Give your name, or choose to stay anonymous."))
-        if not (field.data or "").strip():
-            raise ValidationError(_l("Give a way to contact you, or choose to stay "
-                                     "anonymous."))
+
+def _filled(field) -> bool:
+    return bool((field.data or "").strip())
 
 
 class ReceiptForm(ReporterForm):

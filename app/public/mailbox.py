@@ -62,7 +62,8 @@ def mailbox_sign_in():
         return _sign_in_page(form, status=400)
     session[SESSION_KEY] = token
     if form.pending_message.data:
-        return _mailbox_page(resume(token), MessageForm(text=form.pending_message.data))
+        kept = MessageForm(formdata=None, text=form.pending_message.data)
+        return _mailbox_page(resume(token), kept)
     return redirect(url_for("public.mailbox"))
 
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject
+from pypdf.generic import ArrayObject, NameObject
 
 from app.services import ServiceError
 
@@ -36,6 +36,11 @@ MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 MAX_PROPERTIES_PART = 1024 * 1024
 MAX_FILENAME_CHARS = 120
 
+# Tags every TIFF file has, or that say how its pixels are stored; the XMP (700) and colour
+# profile (34675) tags are reported under their own codes.
+TIFF_LAYOUT_TAGS = frozenset({254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 280,
+                              281, 282, 283, 284, 296, 317, 320, 322, 323, 324, 325, 338, 339,
+                              347, 529, 530, 531, 532, 700, 34675})
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
                "TIFF": "image/tiff"}
 OOXML_TYPES = {"word/": ("application/vnd.openxmlformats-officedocument."
@@ -44,6 +49,8 @@ OOXML_TYPES = {"word/": ("application/vnd.openxmlformats-officedocument."
                "ppt/": ("application/vnd.openxmlformats-officedocument."
                         "presentationml.presentation")}
 UNKNOWN_TYPE = "application/octet-stream"
+# Leading bytes of the picture formats we clean, to find pictures inside documents.
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"RIFF")
 
 # What may be removed from a file, as the reporter is told.
 REMOVED = {
@@ -64,6 +71,7 @@ NOTES = {
                     "as you sent it."),
     "office_content": _l("Comments and tracked changes inside the document can still show "
                          "names."),
+    "pdf_pictures": _l("Pictures inside the PDF are not checked for hidden information."),
 }
 
 
@@ -97,15 +105,18 @@ class _Findings:
 
 def safe_filename(name: str) -> str:
     """A file name without path, control or direction-changing characters, of sane length."""
-    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     # Category C: control, format (bidi overrides such as U+202E), surrogates, unassigned.
+    # Removed before normalising: a format character between a letter and its accent keeps
+    # NFC from composing them, and removing it afterwards left the name decomposed.
     name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     name = re.sub(r'[<>:"|?*]', "_", name).strip(" .")
     if len(name) > MAX_FILENAME_CHARS:
         stem, dot, extension = name.rpartition(".")
         extension = extension[:16] if dot else ""
         keep = MAX_FILENAME_CHARS - len(extension) - len(dot)
-        name = (stem if dot else name)[:keep].rstrip(" .") + dot + extension
+        # Stripped again: the shortened extension may end in a space or a dot.
+        name = ((stem if dot else name)[:keep].rstrip(" .") + dot + extension).rstrip(" .")
     return name or "file"
 
 
@@ -133,6 +144,11 @@ def _unreadable(name: str) -> ServiceError:
                            name=name))
 
 
+def _too_large(name: str) -> ServiceError:
+    return ServiceError(_("The picture “%(name)s” is too large to process. Send a smaller "
+                           "copy.", name=name))
+
+
 # --- images -----------------------------------------------------------------------------
 
 def _clean_image(name: str, data: bytes) -> CleanedFile | None:
@@ -146,11 +162,17 @@ def _clean_image(name: str, data: bytes) -> CleanedFile | None:
         if image.format not in IMAGE_TYPES:
             return None
         if image.width * image.height > MAX_IMAGE_PIXELS:
-            raise ServiceError(_("The picture “%(name)s” is too large to process. Send a "
-                                  "smaller copy.", name=name))
+            raise _too_large(name)
         try:
             findings = _image_findings(image)
-            frames = [_pixels_only(frame) for frame in ImageSequence.Iterator(image)]
+            frames, pixels = [], 0
+            for frame in ImageSequence.Iterator(image):
+                # Counted over all frames before each is decoded: the frames of a TIFF may
+                # each have their own size, and many frames add up like one huge picture.
+                pixels += frame.width * frame.height
+                if pixels > MAX_IMAGE_PIXELS:
+                    raise _too_large(name)
+                frames.append(_pixels_only(frame))
             out = io.BytesIO()
             options = {"quality": 95} if image.format in ("JPEG", "WEBP") else {}
             frames[0].save(out, format=image.format, save_all=len(frames) > 1,
@@ -167,7 +189,9 @@ def _image_findings(image: Image.Image) -> _Findings:
     findings = _Findings()
     info = image.info
     exif = image.getexif()
-    if exif or "exif" in info:
+    # A TIFF file's EXIF directory is also where its pixel layout is described.
+    layout = TIFF_LAYOUT_TAGS if image.format == "TIFF" else frozenset()
+    if set(exif) - layout or "exif" in info:
         findings.add("exif")
         if exif.get_ifd(0x8825):  # GPSInfo
             findings.add("gps")
@@ -194,6 +218,11 @@ def _pixels_only(frame: Image.Image) -> Image.Image:
 # --- PDF --------------------------------------------------------------------------------
 
 ACTIVE_KEYS = ("/OpenAction", "/AA", "/AcroForm", "/Names", "/JavaScript")
+# Annotations that carry files or media of their own, which nobody cleans: removed whole.
+EMBEDDING_ANNOTATIONS = ("/FileAttachment", "/RichMedia", "/Screen", "/Sound", "/Movie")
+# Actions of annotations that only move the reader: other actions (scripts, launching
+# programs, submitting forms, ...) are removed.
+PLAIN_ACTIONS = ("/URI", "/GoTo")
 
 
 def _clean_pdf(name: str, data: bytes) -> CleanedFile:
@@ -212,7 +241,10 @@ def _clean_pdf(name: str, data: bytes) -> CleanedFile:
             findings.add("active_content")
         writer = PdfWriter()
         for page in reader.pages:
-            _clean_page(writer.add_page(page), findings)
+            # Cleaned before it is copied: the writer keeps every object the copy referred
+            # to, so parts deleted from the copy afterwards were still written out.
+            _clean_page(page, findings)
+            writer.add_page(page)
         writer.metadata = None
         out = io.BytesIO()
         writer.write(out)
@@ -220,7 +252,8 @@ def _clean_pdf(name: str, data: bytes) -> CleanedFile:
         raise
     except Exception:  # malformed PDFs make pypdf raise almost anything
         raise _unreadable(name) from None
-    return CleanedFile(name, "application/pdf", out.getvalue(), removed=tuple(findings.removed))
+    return CleanedFile(name, "application/pdf", out.getvalue(), removed=tuple(findings.removed),
+                       notes=("pdf_pictures",))
 
 
 def _clean_page(page, findings: _Findings) -> None:
@@ -231,11 +264,29 @@ def _clean_page(page, findings: _Findings) -> None:
     if "/AA" in page:
         del page[NameObject("/AA")]
         findings.add("active_content")
-    for annotation in page.get("/Annots") or []:
-        annotation = annotation.get_object()
+    if "/Annots" not in page:
+        return
+    kept = ArrayObject()
+    for reference in page["/Annots"].get_object():
+        annotation = reference.get_object()
+        if annotation.get("/Subtype") in EMBEDDING_ANNOTATIONS:
+            # Emptied, not only unlisted: its pop-up note still refers to it.
+            annotation.clear()
+            findings.add("active_content")
+            continue
+        action = annotation.get("/A")
+        if action is not None and (action.get_object().get("/S") not in PLAIN_ACTIONS
+                                   or "/Next" in action.get_object()):
+            del annotation[NameObject("/A")]
+            findings.add("active_content")
+        if "/AA" in annotation:
+            del annotation[NameObject("/AA")]
+            findings.add("active_content")
         if annotation.get("/Subtype") != "/Widget" and "/T" in annotation:
             del annotation[NameObject("/T")]
             findings.add("annotation_authors")
+        kept.append(reference)
+    page[NameObject("/Annots")] = kept
 
 
 # --- office documents (OOXML and OpenDocument) ------------------------------------------
@@ -261,8 +312,11 @@ PROPERTY_RELATIONS = {
     "/custom-properties": "custom",
 }
 ODF_MIMETYPE = b"application/vnd.oasis.opendocument."
-RELATIONSHIP = re.compile(r"<(?:\w+:)?Relationship\b([^>]*)>")
-ATTRIBUTE = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# Both patterns keep to linear time on hostile input: "[^<>]" stops every attempt at the next
+# tag, and "\b" keeps attribute names from being tried from every letter of a long word
+# (without them, a 1 MB relations part took hours to scan).
+RELATIONSHIP = re.compile(r"<(?:\w+:)?Relationship\b([^<>]*)>")
+ATTRIBUTE = re.compile(r"""\b(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 # Zip entries keep a modification date each; every entry gets this one instead.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -295,6 +349,13 @@ def _clean_office(name: str, data: bytes) -> CleanedFile | None:
                             findings.add("custom_properties" if kind == "custom"
                                          else "document_properties")
                         part = EMPTY_PARTS[kind]
+                    elif part.startswith(IMAGE_MAGIC):
+                        # A photo pasted into a document keeps its own EXIF, GPS included.
+                        picture = _clean_image(info.filename, part)
+                        if picture is not None:
+                            part = picture.data
+                            for code in picture.removed:
+                                findings.add(code)
                     if info.date_time != ZIP_EPOCH:
                         findings.add("timestamps")
                     entry = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
@@ -315,7 +376,10 @@ class _NotOffice(Exception):
 def _office_parts(archive: zipfile.ZipFile, names: list[str]) -> tuple[dict[str, str], str]:
     """Which parts hold document properties, and the document's content type."""
     if "mimetype" in names:
-        mimetype = archive.read("mimetype")[:200]
+        # Read from its start only: the size limits are checked later, and a hostile
+        # "mimetype" entry can unpack to gigabytes.
+        with archive.open("mimetype") as part:
+            mimetype = part.read(200)
         if not mimetype.startswith(ODF_MIMETYPE):
             raise _NotOffice
         return {"meta.xml": "odf"}, mimetype.decode("ascii", "replace").strip()
