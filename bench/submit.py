@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -51,12 +50,10 @@ MIN_FOR_P95 = 10
 # A send that takes longer than this counts as failed instead of stalling the benchmark.
 REQUEST_TIMEOUT = 60
 
-# One request per worker process. With several threads per worker (the shipped default is
-# 2 workers × 4 threads), two Argon2id runs in one process deadlock: cryptography runs the
-# lanes on OpenSSL's thread pool, capped at the CPU count, and each run holds part of the
-# pool while waiting for the rest. BENCH_WORKERS / BENCH_THREADS try other layouts.
-WORKERS = int(os.environ.get("BENCH_WORKERS", CLIENTS))
-THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+# The shipped layout (app/gunicorn_conf.py): 2 workers × 4 threads. Argon2id runs one at a
+# time per process (app/crypto/kdf.py says why); BENCH_WORKERS / BENCH_THREADS try others.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SUBMISSION = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
@@ -161,7 +158,7 @@ class Phase:
         self.latencies: list[float] = []
         self.failures: list[str] = []
         self.wall = 0.0
-        # In-process Argon2id runs between sends (single client only), and their total time.
+        # Seconds of the in-process Argon2id runs between sends (single client only).
         self.argon2: list[float] = []
 
     def run(self, base_url: str, slugs: list[str], count: int, clients: int,
@@ -197,9 +194,9 @@ class Phase:
                 f"{sent / self.wall:>10.2f}")
 
 
-def ms(seconds: float) -> float:
+def ms(value: float) -> float:
     """Seconds in milliseconds."""
-    return seconds * 1000
+    return value * 1000
 
 
 def demo_slugs() -> list[str]:

@@ -69,3 +69,27 @@ def test_password_is_unicode_normalised_before_derivation():
     composed, decomposed = "slaptažodis-\u0117", "slaptažodis-e\u0307"  # "ė" two ways
     assert composed != decomposed
     assert derive_key(composed, salt, CHEAP, b"p") == derive_key(decomposed, salt, CHEAP, b"p")
+
+
+def test_concurrent_derivations_with_several_lanes_all_finish():
+    import threading
+
+    cost = KdfCost(memory_kib=1024, iterations=1, lanes=4)
+    salt = new_salt()
+    expected = derive_key("secret", salt, cost, b"p")
+    results, errors = [], []
+
+    def derive_many():
+        try:
+            results.extend(derive_key("secret", salt, cost, b"p") for _ in range(10))
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=derive_many, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a derivation hung"
+    assert errors == []
+    assert results == [expected] * 40

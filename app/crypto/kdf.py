@@ -1,6 +1,7 @@
 """Argon2id: the one memory-hard derivation for passwords (and, later, receipts)."""
 
 import secrets
+import threading
 import unicodedata
 from dataclasses import asdict, dataclass
 
@@ -13,6 +14,13 @@ KEY_BYTES = 32
 MAX_MEMORY_KIB = 1024 * 1024
 MAX_ITERATIONS = 16
 MAX_LANES = 16
+
+# cryptography runs Argon2id lanes on OpenSSL's thread pool, which is capped at the CPU count.
+# Two derivations with several lanes at once in one process then starve each other: they fail
+# with MemoryError or hang for good (seen with cryptography 50 / OpenSSL 4.0 under gunicorn's
+# threads). One derivation already keeps every core busy, so running them one at a time per
+# process costs next to nothing and keeps a burst of reports or logins from freezing workers.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -64,4 +72,5 @@ def derive_key(secret: str, salt: bytes, cost: KdfCost, purpose: bytes) -> bytes
     )
     # NFC (RFC 8265, OpaqueString): "ė" typed as one code point or as "e" + combining dot
     # must give the same key, or a staff member is locked out of their private key.
-    return kdf.derive(unicodedata.normalize("NFC", secret).encode("utf-8"))
+    with _ONE_AT_A_TIME:
+        return kdf.derive(unicodedata.normalize("NFC", secret).encode("utf-8"))
