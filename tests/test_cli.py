@@ -1,7 +1,10 @@
 """Operator commands: seed-demo, create-institution, create-user."""
 
+import re
+
 from sqlalchemy import func, select
 
+from app.crypto.recovery import recovery_public_key
 from app.extensions import db
 from app.models import Institution, Membership, Role, User
 from app.services.accounts import find_user, password_unlocks
@@ -60,8 +63,11 @@ def test_create_institution(app, runner):
         "--category", "bribery", "--category", "procurement",
     ])
     assert result.exit_code == 0, result.output
+    code = re.search(r"((?:[A-Z2-7]{4}-){11}[A-Z2-7]{4})", result.output).group(1)
     with app.app_context():
         kaunas = db.session.scalar(select(Institution).where(Institution.slug == "kaunas"))
+        assert kaunas.recovery_public_key == recovery_public_key(code)
+        assert code.encode() not in repr(kaunas.__dict__).encode()
         assert kaunas.categories == ["bribery", "procurement"]
         assert kaunas.acknowledgement_days == 7
         assert kaunas.feedback_days == 90
