@@ -1,7 +1,6 @@
 """Small helpers shared by the tests."""
 
 import io
-import re
 from functools import cache
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from babel.messages.pofile import read_po
 
 from app.extensions import db
 from app.services.demo import seed_demo_network
+from tests.support.reporter import CSRF, RECEIPT, REPORT_ANSWERS, SUBMISSION
 
 
 def seed(app) -> None:
@@ -36,17 +36,8 @@ def catalogue_translation(message: str, language: str) -> str:
     return _catalogue(language)[message].string
 
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-SUBMISSION = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
-RECEIPT = re.compile(r'class="receipt"><strong>([\d ]+)</strong>')
-
-ANSWERS = {
-    "category": "bribery",
-    "what_happened": "The head of the permits office asked for cash to speed up a licence.",
-    "reported_elsewhere": "no",
-    "urgency": "normal",
-    "identity_choice": "anonymous",
-}
+# The same page patterns and answers serve the test client and the HTTP reporter.
+ANSWERS = REPORT_ANSWERS
 
 
 def csrf_token(client, path: str = "/mailbox/") -> str:
