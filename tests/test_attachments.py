@@ -869,3 +869,88 @@ def test_clean_uploads_cleans_every_file(limits):
     assert [file.name for file in cleaned] == ["photo.jpg", "note.txt"]
     assert set(cleaned[0].removed) == {"exif", "gps"}
     assert MARKER.encode() not in cleaned[0].data
+
+
+# --- findings of the security review ----------------------------------------------------
+
+def test_camera_jpeg_with_an_embedded_preview_is_cleaned_as_a_jpeg():
+    first, preview = two_tone(), two_tone((20, 15))
+    out = io.BytesIO()
+    first.save(out, format="MPO", save_all=True, append_images=[preview], exif=exif_block())
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    assert MARKER.encode() in out.getvalue()
+    cleaned = clean(out.getvalue(), "camera.jpg")
+    assert cleaned.content_type == "image/jpeg"
+    assert MARKER.encode() not in cleaned.data
+    assert {"exif", "gps"} <= set(cleaned.removed)
+    assert Image.open(io.BytesIO(cleaned.data)).format == "JPEG"
+
+
+def test_strict_open_xml_property_parts_are_emptied():
+    strict = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="r1" Type="http://purl.oclc.org/ooxml/officeDocument/relationships/'
+        'officeDocument" Target="word/document.xml"/>'
+        '<Relationship Id="r2" Type="http://schemas.openxmlformats.org/package/2006/'
+        'relationships/metadata/core-properties" Target="props/core.xml"/>'
+        '<Relationship Id="r3" Type="http://purl.oclc.org/ooxml/officeDocument/relationships/'
+        'extendedProperties" Target="props/app.xml"/>'
+        '<Relationship Id="r4" Type="http://purl.oclc.org/ooxml/officeDocument/relationships/'
+        'customProperties" Target="props/custom.xml"/></Relationships>')
+    data = ooxml(core="props/core.xml", rels=strict,
+                 extra={"props/app.xml": APP_XML.encode(),
+                        "props/custom.xml": CUSTOM_XML.encode()})
+    assert MARKER.encode() in b"".join(entries(data).values())
+    cleaned = clean(data, "strict.docx")
+    assert MARKER.encode() not in b"".join(entries(cleaned.data).values())
+
+
+def test_property_parts_at_their_usual_place_are_emptied_even_when_no_relation_names_them():
+    rels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="r1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+    cleaned = clean(ooxml(rels=rels), "orphans.docx")
+    assert MARKER.encode() not in b"".join(entries(cleaned.data).values())
+
+
+def test_file_that_starts_like_a_jpeg_but_is_none_is_refused():
+    refused(b"\xff\xd8\xff" + b"\x00" * 64, "We could not read", "fake.jpg")
+
+
+def test_pixels_are_budgeted_across_a_whole_sending():
+    from app.services.attachments import MAX_PIXELS_PER_SENDING, PixelBudget
+
+    budget = PixelBudget(remaining=MAX_PIXELS_PER_SENDING)
+    picture = save(Image.new("1", (8000, 8000)), "PNG")
+    for _ in range(MAX_PIXELS_PER_SENDING // 64_000_000):
+        clean_upload(Upload("ok.png", picture), budget)
+    with pytest.raises(ServiceError, match="too large"):
+        clean_upload(Upload("one-too-many.png", picture), budget)
+
+
+def test_zip_whose_names_zipfile_cannot_read_is_kept_unchecked_not_a_server_error():
+    data = bytearray(ooxml())
+    # Claim UTF-8 names (flag bit 11) for the first entry and give it a name that is not.
+    local, central = data.index(b"PK\x03\x04"), data.index(b"PK\x01\x02")
+    data[local + 7] |= 0x08
+    data[local + 30] = 0xFF
+    data[central + 9] |= 0x08
+    data[central + 46] = 0xFF
+    with pytest.raises(UnicodeDecodeError):
+        zipfile.ZipFile(io.BytesIO(bytes(data)))
+    assert clean_upload(Upload("odd.docx", bytes(data))).notes == ("unchecked",)
+
+
+def test_pdf_annotation_times_are_removed():
+    writer = PdfWriter()
+    page = writer.add_blank_page(100, 100)
+    note = DictionaryObject({NameObject("/Type"): NameObject("/Annot"),
+                             NameObject("/Subtype"): NameObject("/Text"),
+                             NameObject("/M"): TextStringObject("D:20261121140533+02'00'"),
+                             NameObject("/CreationDate"):
+                                 TextStringObject("D:20261121140533+02'00'"),
+                             NameObject("/Rect"): ArrayObject([NumberObject(0)] * 4)})
+    page[NameObject("/Annots")] = ArrayObject([writer._add_object(note)])
+    cleaned = clean(pdf_bytes(writer), "notes.pdf")
+    assert b"20261121140533" not in cleaned.data
+    assert "timestamps" in cleaned.removed

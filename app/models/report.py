@@ -73,8 +73,9 @@ class Report(db.Model):
     submission_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
 
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    # The reporter's identity, when given, is a ciphertext of its own (Art. 16), so it can be
-    # withheld from exports or erased without touching the report body.
+    # The reporter's identity is a ciphertext of its own (Art. 16), so it can be withheld
+    # from exports or erased without touching the report body. Anonymous reports store an
+    # encrypted null of the same padded size: the column does not tell who gave a name.
     identity: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     institution: Mapped[Institution] = relationship()
@@ -164,5 +165,6 @@ class ReporterSession(db.Model):
     # a human chose, so a fast hash is the right tool here).
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
-    # Unix time, rounded to whole minutes: idle expiry needs no finer clock.
+    # Unix time of the hour after which the row is purged. The exact idle and absolute
+    # limits are inside the encrypted payload, so the row does not record activity.
     expires_at: Mapped[int] = mapped_column(index=True)

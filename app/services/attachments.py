@@ -42,7 +42,12 @@ TIFF_LAYOUT_TAGS = frozenset({254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 
                               281, 282, 283, 284, 296, 317, 320, 322, 323, 324, 325, 338, 339,
                               347, 529, 530, 531, 532, 700, 34675})
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
-               "TIFF": "image/tiff"}
+               "TIFF": "image/tiff",
+               # Many cameras write JPEGs with an embedded preview; Pillow calls them MPO.
+               "MPO": "image/jpeg"}
+SAVED_AS = {"MPO": "JPEG"}
+# Pixels one sending may make us decode in all (files, frames and pictures in documents).
+MAX_PIXELS_PER_SENDING = 4 * 64_000_000
 OOXML_TYPES = {"word/": ("application/vnd.openxmlformats-officedocument."
                          "wordprocessingml.document"),
                "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -50,7 +55,8 @@ OOXML_TYPES = {"word/": ("application/vnd.openxmlformats-officedocument."
                         "presentationml.presentation")}
 UNKNOWN_TYPE = "application/octet-stream"
 # Leading bytes of the picture formats we clean, to find pictures inside documents.
-IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"RIFF")
+STILL_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
+IMAGE_MAGIC = (*STILL_IMAGE_MAGIC, b"RIFF")
 
 # What may be removed from a file, as the reporter is told.
 REMOVED = {
@@ -120,21 +126,39 @@ def safe_filename(name: str) -> str:
     return name or "file"
 
 
-def clean_upload(upload: Upload) -> CleanedFile:
+@dataclass
+class PixelBudget:
+    """How many more pixels this sending may make us decode: a tiny file can unpack into a
+    huge picture, and many of them add up."""
+
+    remaining: int = MAX_PIXELS_PER_SENDING
+
+    def spend(self, pixels: int, name: str) -> None:
+        """Count pixels about to be decoded; refuse once the budget is used up."""
+        self.remaining -= pixels
+        if self.remaining < 0:
+            raise _too_large(name)
+
+
+def clean_upload(upload: Upload, budget: PixelBudget | None = None) -> CleanedFile:
     """Recognise the file by its content and rebuild it without hidden metadata.
 
     :raises ServiceError: a file that looks like a type we clean but cannot be read.
     """
+    budget = budget or PixelBudget()
     name, data = safe_filename(upload.filename), upload.data
     if data.startswith(b"%PDF-"):
         return _clean_pdf(name, data)
     if data.startswith(b"PK\x03\x04"):
-        cleaned = _clean_office(name, data)
+        cleaned = _clean_office(name, data, budget)
         if cleaned is not None:
             return cleaned
-    image = _clean_image(name, data)
+    image = _clean_image(name, data, budget)
     if image is not None:
         return image
+    if data.startswith(STILL_IMAGE_MAGIC):
+        # It starts like a picture we promise to clean, yet is none we can clean.
+        raise _unreadable(name)
     return CleanedFile(name, UNKNOWN_TYPE, data, notes=("unchecked",))
 
 
@@ -151,7 +175,7 @@ def _too_large(name: str) -> ServiceError:
 
 # --- images -----------------------------------------------------------------------------
 
-def _clean_image(name: str, data: bytes) -> CleanedFile | None:
+def _clean_image(name: str, data: bytes, budget: PixelBudget) -> CleanedFile | None:
     try:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
@@ -172,10 +196,14 @@ def _clean_image(name: str, data: bytes) -> CleanedFile | None:
                 pixels += frame.width * frame.height
                 if pixels > MAX_IMAGE_PIXELS:
                     raise _too_large(name)
+                budget.spend(frame.width * frame.height, name)
                 frames.append(_pixels_only(frame))
+                if image.format == "MPO":
+                    break  # the other pictures are the camera's previews, not the photo
             out = io.BytesIO()
-            options = {"quality": 95} if image.format in ("JPEG", "WEBP") else {}
-            frames[0].save(out, format=image.format, save_all=len(frames) > 1,
+            saved_as = SAVED_AS.get(image.format, image.format)
+            options = {"quality": 95} if saved_as in ("JPEG", "WEBP") else {}
+            frames[0].save(out, format=saved_as, save_all=len(frames) > 1,
                            append_images=frames[1:], **options)
         except ServiceError:
             raise
@@ -285,6 +313,10 @@ def _clean_page(page, findings: _Findings) -> None:
         if annotation.get("/Subtype") != "/Widget" and "/T" in annotation:
             del annotation[NameObject("/T")]
             findings.add("annotation_authors")
+        for stamp in ("/M", "/CreationDate"):  # when the note was written, to the second
+            if stamp in annotation:
+                del annotation[NameObject(stamp)]
+                findings.add("timestamps")
         kept.append(reference)
     page[NameObject("/Annots")] = kept
 
@@ -310,7 +342,13 @@ PROPERTY_RELATIONS = {
     "/metadata/core-properties": "core",
     "/extended-properties": "extended",
     "/custom-properties": "custom",
+    # The same relations in Strict Open XML.
+    "/extendedProperties": "extended",
+    "/customProperties": "custom",
 }
+# Where office programs put the property parts, emptied even if no relation names them.
+CONVENTIONAL_PARTS = {"docProps/core.xml": "core", "docProps/app.xml": "extended",
+                      "docProps/custom.xml": "custom"}
 ODF_MIMETYPE = b"application/vnd.oasis.opendocument."
 # Both patterns keep to linear time on hostile input: "[^<>]" stops every attempt at the next
 # tag, and "\b" keeps attribute names from being tried from every letter of a long word
@@ -321,10 +359,10 @@ ATTRIBUTE = re.compile(r"""\b(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def _clean_office(name: str, data: bytes) -> CleanedFile | None:
+def _clean_office(name: str, data: bytes, budget: PixelBudget) -> CleanedFile | None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except Exception:  # not a zip, or one zipfile cannot even list (bad names, ...)
         return None
     with archive:
         names = archive.namelist()
@@ -351,7 +389,7 @@ def _clean_office(name: str, data: bytes) -> CleanedFile | None:
                         part = EMPTY_PARTS[kind]
                     elif part.startswith(IMAGE_MAGIC):
                         # A photo pasted into a document keeps its own EXIF, GPS included.
-                        picture = _clean_image(info.filename, part)
+                        picture = _clean_image(info.filename, part, budget)
                         if picture is not None:
                             part = picture.data
                             for code in picture.removed:
@@ -390,7 +428,7 @@ def _office_parts(archive: zipfile.ZipFile, names: list[str]) -> tuple[dict[str,
     relations = archive.getinfo("_rels/.rels")
     if relations.file_size > MAX_PROPERTIES_PART:
         raise ValueError("package relations too large")
-    replacements = {}
+    replacements = {part: kind for part, kind in CONVENTIONAL_PARTS.items() if part in names}
     # Scanned rather than parsed: no XML parser (with its entity expansion) sees hostile input.
     for element in RELATIONSHIP.finditer(archive.read(relations).decode("utf-8", "replace")):
         attributes = {key: double or single
@@ -433,7 +471,8 @@ def clean_uploads(uploads: list[Upload], already_stored: int = 0) -> list[Cleane
     if already_stored + sum(len(upload.data) for upload in uploads) > per_report:
         raise ServiceError(_("All files of one report together may take up to %(limit)d MB.",
                              limit=per_report // MEGABYTE))
-    return [clean_upload(upload) for upload in uploads]
+    budget = PixelBudget()
+    return [clean_upload(upload, budget) for upload in uploads]
 
 
 MEGABYTE = 1024 * 1024

@@ -26,14 +26,14 @@ def new_ref() -> str:
     return secrets.token_hex(16)
 
 
-def seal_json(data_key: bytes, value: dict, *context: str) -> bytes:
+def seal_json(data_key: bytes, value: dict | None, *context: str) -> bytes:
     """Encrypt a JSON object, padded with trailing spaces (which JSON ignores)."""
     raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     raw += b" " * (-len(raw) % PAD_BYTES)
     return encrypt(data_key, raw, *context)
 
 
-def open_json(data_key: bytes, ciphertext: bytes, *context: str) -> dict:
+def open_json(data_key: bytes, ciphertext: bytes, *context: str) -> dict | None:
     """Inverse of :func:`seal_json`; raises DecryptionError when it does not open here."""
     return json.loads(decrypt(data_key, ciphertext, *context))
 
@@ -63,8 +63,7 @@ class MessageView:
 def write_content(report: Report, data_key: bytes, content: dict, identity: dict | None) -> None:
     """Encrypt the report body and, apart from it, the reporter's identity."""
     report.content = seal_json(data_key, content, report.ref, "content")
-    report.identity = (seal_json(data_key, identity, report.ref, "identity")
-                       if identity is not None else None)
+    report.identity = seal_json(data_key, identity, report.ref, "identity")
 
 
 def read_content(report: Report, data_key: bytes) -> tuple[dict, dict | None]:

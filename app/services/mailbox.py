@@ -90,29 +90,30 @@ def _now() -> int:
     return int(time.time())
 
 
-def _round_up_to_minute(moment: int) -> int:
-    return moment - moment % 60 + 60
+def _round_up_to_hour(moment: int) -> int:
+    return moment - moment % 3600 + 3600
 
 
 def _row_id(session_id: bytes) -> str:
     return hashlib.sha256(session_id).hexdigest()
 
 
+def _seal_payload(session_key: bytes, row_id: str, payload: dict) -> bytes:
+    return encrypt(session_key, json.dumps(payload).encode(), "reporter-session", row_id)
+
+
 def _start_session(report: Report, data_key: bytes) -> str:
     config = current_app.config
     session_id, session_key = secrets.token_bytes(TOKEN_BYTES), secrets.token_bytes(TOKEN_BYTES)
-    row_id = _row_id(session_id)
-    payload = {
-        "report": report.ref,
-        "data_key": base64.b64encode(data_key).decode(),
-        "until": _round_up_to_minute(_now() + 60 * config["MAILBOX_ABSOLUTE_MINUTES"]),
-    }
-    db.session.execute(delete(ReporterSession).where(ReporterSession.expires_at < _now()))
-    db.session.add(ReporterSession(
-        id=row_id,
-        payload=encrypt(session_key, json.dumps(payload).encode(), "reporter-session", row_id),
-        expires_at=_round_up_to_minute(_now() + 60 * config["MAILBOX_IDLE_MINUTES"]),
-    ))
+    row_id, now = _row_id(session_id), _now()
+    # The exact limits live in the encrypted payload; the row's own expiry, which the
+    # database can see, is only the hour after which the row is purged.
+    until = now + 60 * config["MAILBOX_ABSOLUTE_MINUTES"]
+    payload = {"report": report.ref, "data_key": base64.b64encode(data_key).decode(),
+               "until": until, "idle_until": now + 60 * config["MAILBOX_IDLE_MINUTES"]}
+    db.session.execute(delete(ReporterSession).where(ReporterSession.expires_at < now))
+    db.session.add(ReporterSession(id=row_id, payload=_seal_payload(session_key, row_id, payload),
+                                   expires_at=_round_up_to_hour(until)))
     db.session.commit()
     return _encode(session_id) + "." + _encode(session_key)
 
@@ -151,11 +152,11 @@ def resume(token: str | None) -> MailboxAccess | None:
     except DecryptionError:
         return None
     report = db.session.scalar(select(Report).where(Report.ref == payload["report"]))
-    if report is None or payload["until"] < now:
+    if report is None or min(payload["until"], payload["idle_until"]) < now:
         end_session(token)
         return None
-    row.expires_at = min(payload["until"], _round_up_to_minute(
-        now + 60 * current_app.config["MAILBOX_IDLE_MINUTES"]))
+    payload["idle_until"] = now + 60 * current_app.config["MAILBOX_IDLE_MINUTES"]
+    row.payload = _seal_payload(parts[1], row_id, payload)
     db.session.commit()
     return MailboxAccess(report, base64.b64decode(payload["data_key"]))
 
