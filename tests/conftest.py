@@ -9,6 +9,7 @@ from flask import Flask
 from app import create_app
 from app.extensions import db
 from config import TestConfig
+from tests.helpers import seed
 from tests.support.postgres import PostgresCluster
 from tests.support.server import ServedApp, app_environment, flask_command
 
@@ -72,6 +73,13 @@ def make_app(database_url):
 def app(make_app) -> Flask:
     """The application with its tables created."""
     return make_app()
+
+
+@pytest.fixture
+def seeded(app) -> Flask:
+    """The application with the demo network loaded."""
+    seed(app)
+    return app
 
 
 @pytest.fixture

@@ -5,9 +5,13 @@ from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from sqlalchemy import func, select
 
+from app.crypto.kdf import KdfCost
+from app.crypto.staff_keys import StaffKeyMaterial, unlock_staff_key
 from app.extensions import db
-from app.services.demo import seed_demo_network
+from app.services.accounts import find_user
+from app.services.demo import DEMO_PASSWORD, seed_demo_network
 from tests.support.reporter import CSRF, RECEIPT, REPORT_ANSWERS, SUBMISSION
 
 
@@ -16,6 +20,20 @@ def seed(app) -> None:
     with app.app_context():
         seed_demo_network()
         db.session.remove()
+
+
+def count(app, model) -> int:
+    """How many rows of a model the app's database holds."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def officer_private_key(email: str):
+    """A demo staff member and their private key, unlocked with the demo password."""
+    user = find_user(email)
+    material = StaffKeyMaterial(user.kdf_salt, KdfCost.from_dict(user.kdf_params),
+                                user.public_key, user.wrapped_private_key)
+    return user, unlock_staff_key(material, DEMO_PASSWORD)
 
 
 def text_of(response) -> str:

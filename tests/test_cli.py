@@ -2,18 +2,14 @@
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.crypto.recovery import recovery_public_key
 from app.extensions import db
 from app.models import Institution, Membership, Role, User
 from app.services.accounts import find_user, password_unlocks
 from app.services.demo import DEMO_PASSWORD
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
+from tests.helpers import count
 
 
 def test_seed_demo_creates_the_network_and_prints_logins(app, runner):

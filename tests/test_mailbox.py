@@ -9,16 +9,17 @@ from app.models import Message, Report, ReporterSession
 from app.services import mailbox as mailbox_service
 from app.services.access import officer_data_key
 from app.services.casework import send_officer_message
-from tests.helpers import csrf_token, receipt_of, seed, send_report, sign_in, text_of
-from tests.test_reporting import officer_private_key
+from tests.helpers import (
+    csrf_token,
+    officer_private_key,
+    receipt_of,
+    seed,
+    send_report,
+    sign_in,
+    text_of,
+)
 
 WRONG = "This receipt does not open a report."
-
-
-@pytest.fixture
-def seeded(app):
-    seed(app)
-    return app
 
 
 @pytest.fixture

@@ -2,13 +2,7 @@
 
 import pytest
 
-from tests.helpers import catalogue_translation, seed, text_of
-
-
-@pytest.fixture
-def seeded(app):
-    seed(app)
-    return app
+from tests.helpers import catalogue_translation, text_of
 
 
 def test_home_lists_all_thirteen_partner_institutions_from_the_database(seeded, client):

@@ -35,12 +35,6 @@ ALL_FIELDS_USED = {"identity_choice": "confidential", "name": "Ona", "contact": 
                    "reported_elsewhere": "yes", "elsewhere_details": "To my manager"}
 
 
-@pytest.fixture
-def seeded(app):
-    seed(app)
-    return app
-
-
 def stored(app) -> tuple[int, int]:
     with app.app_context():
         return (db.session.scalar(select(func.count()).select_from(Report)),

@@ -3,45 +3,24 @@
 import io
 import re
 
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.crypto.kdf import KdfCost
-from app.crypto.staff_keys import StaffKeyMaterial, unlock_staff_key
 from app.extensions import db
 from app.models import Report, SealedKey, User
 from app.services.access import officer_data_key, recovery_data_key
-from app.services.accounts import find_user
 from app.services.casefile import file_bytes, file_view, read_content
-from app.services.demo import DEMO_PASSWORD, demo_recovery_code
+from app.services.demo import demo_recovery_code
 from tests.helpers import (
     ANSWERS,
     SUBMISSION,
     check_report,
+    count,
     csrf_token,
+    officer_private_key,
     receipt_of,
-    seed,
     send_report,
     text_of,
 )
-
-
-@pytest.fixture
-def seeded(app):
-    seed(app)
-    return app
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def officer_private_key(email: str):
-    user = find_user(email)
-    material = StaffKeyMaterial(user.kdf_salt, KdfCost.from_dict(user.kdf_params),
-                                user.public_key, user.wrapped_private_key)
-    return user, unlock_staff_key(material, DEMO_PASSWORD)
 
 
 def only_report() -> Report:

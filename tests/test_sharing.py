@@ -11,12 +11,6 @@ from app.services.institutions import find_institution
 from tests.helpers import catalogue_translation, seed, text_of
 
 
-@pytest.fixture
-def seeded(app):
-    seed(app)
-    return app
-
-
 def allow(app, origins: list[str]) -> None:
     with app.app_context():
         find_institution("utena").embed_origins = origins

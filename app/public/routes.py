@@ -57,8 +57,7 @@ def report(slug: str):
     if request.method == "POST" and not editing and form.validate():
         form.submission_token.data = secrets.token_urlsafe(32)
         return render_template("public/review.html", institution=found, form=form)
-    return render_template("public/report.html", institution=found, form=form,
-                           channels=external_channels(found.jurisdiction))
+    return render_template("public/report.html", institution=found, form=form)
 
 
 @bp.post("/i/<slug>/report/send")
@@ -68,8 +67,7 @@ def send_report(slug: str):
     found = institution_or_404(slug)
     form = _report_form(found)
     if not form.validate() or not form.submission_token.data:
-        return render_template("public/report.html", institution=found, form=form,
-                               channels=external_channels(found.jurisdiction))
+        return render_template("public/report.html", institution=found, form=form)
     try:
         submitted = submit_report(found, entry_of(form), uploads_of(form.attachments),
                                   form.submission_token.data)

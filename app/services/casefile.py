@@ -145,8 +145,7 @@ def read_conversation(report: Report, data_key: bytes) -> list[MessageView]:
 
 def report_files(report: Report, data_key: bytes) -> list[FileView]:
     """The files sent with the report itself (not with later messages)."""
-    return [file_view(report, data_key, a) for a in report.attachments if a.message_id is None
-            and a.message is None]
+    return [file_view(report, data_key, a) for a in report.attachments if a.message is None]
 
 
 def stored_file_bytes(report: Report) -> int:
