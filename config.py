@@ -87,6 +87,19 @@ class Config:
     MAILBOX_IDLE_MINUTES = _env_int("MAILBOX_IDLE_MINUTES", 15)
     MAILBOX_ABSOLUTE_MINUTES = _env_int("MAILBOX_ABSOLUTE_MINUTES", 60)
 
+    # Staff sessions: ended by 30 minutes without a request, and 8 hours after sign-in.
+    STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 30)
+    STAFF_ABSOLUTE_HOURS = _env_int("STAFF_ABSOLUTE_HOURS", 8)
+    STAFF_COOKIE_NAME = "skaidra_staff"
+    # Sign-in attempts per account (password and two-factor steps each), whether or not the
+    # account exists, so the limit says nothing about which addresses are real.
+    STAFF_LOGIN_RATE_LIMIT = os.environ.get("STAFF_LOGIN_RATE_LIMIT", "10 per 15 minutes")
+    # Invitation and recovery links stay valid this long.
+    ACCOUNT_LINK_DAYS = _env_int("ACCOUNT_LINK_DAYS", 7)
+    # Key of the audit log's hash chain; derived from SECRET_KEY when empty. Keep it when
+    # rotating SECRET_KEY, or `flask audit-verify` will report the old entries as broken.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+
     # Rate limits (Flask-Limiter syntax). No client address exists to key on: reports are
     # counted per institution, receipt sign-ins for the whole service and per browser
     # session, reporters' messages per browser session. RATELIMIT_STORAGE_URI must point at a
@@ -138,6 +151,7 @@ class ProductionConfig(Config):
 
     # The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only, path /.
     SESSION_COOKIE_NAME = "__Host-skaidra_session"
+    STAFF_COOKIE_NAME = "__Host-skaidra_staff"
 
     @classmethod
     def prepare(cls) -> None:

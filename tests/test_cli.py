@@ -66,7 +66,7 @@ def test_create_institution(app, runner):
         assert code.encode() not in repr(kaunas.__dict__).encode()
         assert kaunas.categories == ["bribery", "procurement"]
         assert kaunas.acknowledgement_days == 7
-        assert kaunas.feedback_days == 90
+        assert kaunas.feedback_months == 3
 
 
 def test_create_institution_rejects_a_bad_slug_and_writes_nothing(app, runner):

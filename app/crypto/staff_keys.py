@@ -50,10 +50,6 @@ def key_pair_from_seed(raw: bytes) -> tuple[MLKEM768X25519PrivateKey, bytes]:
     return MLKEM768X25519PrivateKey(mlkem_key, x_key), _public_bytes(mlkem_key, x_key)
 
 
-def _load_private(raw: bytes) -> MLKEM768X25519PrivateKey:
-    return key_pair_from_seed(raw)[0]
-
-
 def load_public_key(raw: bytes) -> MLKEM768X25519PublicKey:
     """A stored public key (ML-KEM-768 encapsulation key followed by the X25519 key)."""
     return MLKEM768X25519PublicKey(
@@ -62,34 +58,58 @@ def load_public_key(raw: bytes) -> MLKEM768X25519PublicKey:
     )
 
 
-def create_staff_keys(password: str, cost: KdfCost) -> StaffKeyMaterial:
-    """Generate a key pair and wrap its private half with the password.
+def new_private_key() -> bytes:
+    """Fresh private key bytes: an ML-KEM-768 seed and an X25519 scalar."""
+    return secrets.token_bytes(PRIVATE_KEY_BYTES)
 
-    The public key is the associated data of the wrapping, so a wrapped key only ever opens
-    as the partner of the public key stored beside it.
-    """
-    mlkem_key = mlkem.MLKEM768PrivateKey.generate()
-    x_key = x25519.X25519PrivateKey.generate()
-    salt = new_salt()
-    public_key = _public_bytes(mlkem_key, x_key)
-    wrapping_key = derive_key(password, salt, cost, PASSWORD_PURPOSE)
+
+def public_key_of(private_key: bytes) -> bytes:
+    """The stored-form public key that belongs to private key bytes."""
+    return key_pair_from_seed(private_key)[1]
+
+
+def load_private_key(private_key: bytes) -> MLKEM768X25519PrivateKey:
+    """The usable key for private key bytes (as kept, encrypted, in a staff session)."""
+    return key_pair_from_seed(private_key)[0]
+
+
+def wrap_private_key(private_key: bytes, wrapping_key: bytes, public_key: bytes) -> bytes:
+    """AES-256-GCM of the private key; the public key is the associated data, so a wrapped
+    key only ever opens as the partner of the public key stored beside it."""
     nonce = secrets.token_bytes(NONCE_BYTES)
-    wrapped = nonce + AESGCM(wrapping_key).encrypt(
-        nonce, _private_bytes(mlkem_key, x_key), public_key
-    )
-    return StaffKeyMaterial(salt, cost, public_key, wrapped)
+    return nonce + AESGCM(wrapping_key).encrypt(nonce, private_key, public_key)
+
+
+def unwrap_private_key(wrapped: bytes, wrapping_key: bytes, public_key: bytes) -> bytes | None:
+    """Inverse of :func:`wrap_private_key`; None when the key or the pairing is wrong."""
+    try:
+        return AESGCM(wrapping_key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:],
+                                            public_key)
+    except (InvalidTag, ValueError):
+        return None
+
+
+def wrap_with_password(private_key: bytes, password: str, cost: KdfCost) -> StaffKeyMaterial:
+    """Wrap private key bytes under an Argon2id key from the password (fresh salt)."""
+    salt = new_salt()
+    public_key = public_key_of(private_key)
+    wrapping_key = derive_key(password, salt, cost, PASSWORD_PURPOSE)
+    return StaffKeyMaterial(salt, cost, public_key,
+                            wrap_private_key(private_key, wrapping_key, public_key))
+
+
+def unwrap_with_password(material: StaffKeyMaterial, password: str) -> bytes | None:
+    """The private key bytes when the password is right, otherwise None (one Argon2id run)."""
+    wrapping_key = derive_key(password, material.salt, material.cost, PASSWORD_PURPOSE)
+    return unwrap_private_key(material.wrapped_private_key, wrapping_key, material.public_key)
+
+
+def create_staff_keys(password: str, cost: KdfCost) -> StaffKeyMaterial:
+    """Generate a key pair and wrap its private half with the password."""
+    return wrap_with_password(new_private_key(), password, cost)
 
 
 def unlock_staff_key(material: StaffKeyMaterial, password: str) -> MLKEM768X25519PrivateKey | None:
     """The private key when the password is right, otherwise None."""
-    wrapping_key = derive_key(password, material.salt, material.cost, PASSWORD_PURPOSE)
-    nonce, ciphertext = (
-        material.wrapped_private_key[:NONCE_BYTES],
-        material.wrapped_private_key[NONCE_BYTES:],
-    )
-    try:
-        raw = AESGCM(wrapping_key).decrypt(nonce, ciphertext, material.public_key)
-    except InvalidTag:
-        return None
-    return _load_private(raw)
-
+    raw = unwrap_with_password(material, password)
+    return None if raw is None else load_private_key(raw)

@@ -1,20 +1,33 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from app.models.audit import AuditEntry, AuditHead
 from app.models.institution import Institution, InstitutionKind, Jurisdiction
 from app.models.report import (
     Attachment,
     Author,
+    CaseEvent,
+    CaseNote,
     Message,
+    Outcome,
     ReceiptScheme,
     Report,
     ReporterSession,
     ReportStatus,
     SealedKey,
 )
-from app.models.user import Membership, Role, User
+from app.models.user import (
+    AccountLink,
+    LinkPurpose,
+    Membership,
+    Role,
+    SessionStage,
+    StaffSession,
+    User,
+)
 
 __all__ = [
-    "Attachment", "Author", "Institution", "InstitutionKind", "Jurisdiction", "Membership",
-    "Message", "ReceiptScheme", "Report", "ReportStatus", "ReporterSession", "Role",
-    "SealedKey", "User",
+    "AccountLink", "Attachment", "AuditEntry", "AuditHead", "Author", "CaseEvent", "CaseNote",
+    "Institution", "InstitutionKind", "Jurisdiction", "LinkPurpose", "Membership", "Message",
+    "Outcome", "ReceiptScheme", "Report", "ReportStatus", "ReporterSession", "Role",
+    "SealedKey", "SessionStage", "StaffSession", "User",
 ]

@@ -28,10 +28,10 @@ class InstitutionKind(enum.StrEnum):
     NON_PROFIT = "non_profit"
 
 
-# Directive 2019/1937 Art. 9(1)(b) and (f). The feedback period is kept in days so that
-# stricter national rules fit; 90 days is the Directive's "three months" as configured.
+# Directive 2019/1937 Art. 9(1)(b) and (f): acknowledge within 7 days, give feedback within
+# three months. Both are per institution, because national rules can be stricter.
 DEFAULT_ACKNOWLEDGEMENT_DAYS = 7
-DEFAULT_FEEDBACK_DAYS = 90
+DEFAULT_FEEDBACK_MONTHS = 3
 DEFAULT_RETENTION_DAYS = 5 * 365
 
 
@@ -49,8 +49,11 @@ class Institution(db.Model):
     jurisdiction: Mapped[Jurisdiction] = mapped_column(str_enum(Jurisdiction, 2))
     languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["lt", "en", "nb"])
     acknowledgement_days: Mapped[int] = mapped_column(default=DEFAULT_ACKNOWLEDGEMENT_DAYS)
-    feedback_days: Mapped[int] = mapped_column(default=DEFAULT_FEEDBACK_DAYS)
+    feedback_months: Mapped[int] = mapped_column(default=DEFAULT_FEEDBACK_MONTHS)
+    # Closed cases are deleted this many days after closing (app/services/retention.py).
     retention_days: Mapped[int] = mapped_column(default=DEFAULT_RETENTION_DAYS)
+    # Reporters may name officers of this institution who must not see their report.
+    allow_exclusions: Mapped[bool] = mapped_column(default=False)
     embed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Filled by the crypto core: the public half of the institution's recovery key pair.

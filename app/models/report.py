@@ -7,9 +7,18 @@ reporter did anything.
 """
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -26,6 +35,16 @@ class ReportStatus(enum.StrEnum):
     ASSESSMENT = "assessment"
     INVESTIGATION = "investigation"
     CLOSED = "closed"
+
+
+class Outcome(enum.StrEnum):
+    """How a closed case ended."""
+
+    SUBSTANTIATED = "substantiated"
+    PARTLY_SUBSTANTIATED = "partly_substantiated"
+    NOT_SUBSTANTIATED = "not_substantiated"
+    REFERRED = "referred"  # to a competent authority
+    OUTSIDE_SCOPE = "outside_scope"
 
 
 class Author(enum.StrEnum):
@@ -53,6 +72,7 @@ class Report(db.Model):
     """One integrity concern sent to one institution."""
 
     __tablename__ = "report"
+    __table_args__ = (Index("ix_report_inbox", "institution_id", "status", "due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Random, so the reference in URLs and associated data reveals no order or count.
@@ -64,6 +84,18 @@ class Report(db.Model):
     # Day precision on purpose: deadlines need the day, anonymity forbids the minute.
     received_on: Mapped[date] = mapped_column(Date)
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    # The first officer message after the acknowledgement: the Directive's "feedback".
+    feedback_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date, index=True)
+    outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, 32))
+    # Casework metadata, plaintext so the inbox can sort and filter without decrypting.
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    likelihood: Mapped[int | None]  # triage, 1–5
+    # The deadline the case works towards now (app/services/deadlines.py), kept in a column
+    # so the inbox sorts and filters by it in SQL, with no per-row computation.
+    due_on: Mapped[date | None] = mapped_column(Date)
+    impact: Mapped[int | None]  # triage, 1–5
 
     receipt_scheme_id: Mapped[int] = mapped_column(ForeignKey("receipt_scheme.id"))
     reporter_locator: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
@@ -79,6 +111,7 @@ class Report(db.Model):
     identity: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     institution: Mapped[Institution] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     sealed_keys: Mapped[list["SealedKey"]] = relationship(
         back_populates="report", cascade="all, delete-orphan"
     )
@@ -87,6 +120,12 @@ class Report(db.Model):
     )
     attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+    notes: Mapped[list["CaseNote"]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="CaseNote.id"
+    )
+    events: Mapped[list["CaseEvent"]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="CaseEvent.id"
     )
 
     def __repr__(self) -> str:
@@ -150,6 +189,48 @@ class Attachment(db.Model):
 
     report: Mapped[Report] = relationship(back_populates="attachments")
     message: Mapped[Message | None] = relationship(back_populates="attachments")
+
+
+class CaseNote(db.Model):
+    """An internal note of the officers on a case; the reporter never sees it."""
+
+    __tablename__ = "case_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
+                                           index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+    report: Mapped[Report] = relationship(back_populates="notes")
+    author: Mapped[User | None] = relationship()
+
+
+class CaseEvent(db.Model):
+    """One step in a case's history: status, assignee, triage, category, transfer, access.
+
+    ``change`` holds only metadata (statuses, outcome, the other officer's id); a reason the
+    officer wrote is ciphertext under the report's data key.
+    """
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
+                                           index=True)
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    happened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(32))
+    change: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    report: Mapped[Report] = relationship(back_populates="events")
+    officer: Mapped[User | None] = relationship()
 
 
 class ReporterSession(db.Model):

@@ -38,17 +38,26 @@ def _recovery_context(report: Report, institution: Institution) -> tuple[str, ..
     return (report.ref, "recovery", str(institution.id))
 
 
-def seal_for_readers(report: Report, data_key: bytes) -> None:
-    """Seal the data key to every entitled officer and to the recovery key (not committed)."""
+def seal_for_readers(report: Report, data_key: bytes, excluded: set[int] = frozenset()) -> None:
+    """Seal the data key to every entitled officer and to the recovery key (not committed).
+
+    :param excluded: ids of officers the reporter asked to keep out; they get no copy.
+    """
     institution = report.institution
     for officer in entitled_officers(institution):
-        report.sealed_keys.append(SealedKey(
-            user=officer,
-            sealed=seal(data_key, officer.public_key, *_officer_context(report, officer)),
-        ))
+        if officer.id not in excluded:
+            seal_to_officer(report, data_key, officer)
     if institution.recovery_public_key is not None:
         report.recovery_key = seal(data_key, institution.recovery_public_key,
                                    *_recovery_context(report, institution))
+
+
+def seal_to_officer(report: Report, data_key: bytes, officer: User) -> None:
+    """Give one officer their own sealed copy of the data key (not committed)."""
+    report.sealed_keys.append(SealedKey(
+        user=officer,
+        sealed=seal(data_key, officer.public_key, *_officer_context(report, officer)),
+    ))
 
 
 def officer_data_key(report: Report, user: User, private_key) -> bytes | None:

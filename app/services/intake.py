@@ -14,10 +14,10 @@ from app.crypto.receipts import format_receipt, wrap_for_reporter
 from app.extensions import db
 from app.models import Institution, Report, ReportStatus
 from app.services import ServiceError
-from app.services.access import seal_for_readers
+from app.services.access import entitled_officers, seal_for_readers
 from app.services.attachments import CleanedFile, Upload, clean_uploads
 from app.services.casefile import add_files, new_ref, write_content
-from app.services.deadlines import acknowledgement_due, today
+from app.services.deadlines import acknowledgement_due, refresh_deadline, today
 from app.services.receipts import issue_receipt
 
 # Field limits in characters, shared with the form.
@@ -51,6 +51,10 @@ class ReportEntry:
     name: str = ""
     contact: str = ""
     seeks_status: bool = False
+    # The language the reporter wrote in: the officers' automatic messages use it.
+    language: str = "lt"
+    # Officers the reporter does not want to see the report (when the institution allows it).
+    excluded_officers: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,13 +89,14 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
     data_key = new_data_key()
     report = Report(ref=new_ref(), institution=institution, category=entry.category,
                     status=ReportStatus.NEW, received_on=today(), submission_digest=digest)
+    refresh_deadline(report)
     write_content(report, data_key, _content(entry), _identity(entry))
     receipt, scheme, keys = issue_receipt()
     report.receipt_scheme_id = scheme.id
     report.reporter_locator = keys.locator
     report.reporter_key = wrap_for_reporter(keys, data_key, report.ref)
     add_files(report, data_key, files)
-    seal_for_readers(report, data_key)
+    seal_for_readers(report, data_key, excluded=set(entry.excluded_officers))
     db.session.add(report)
     try:
         db.session.commit()
@@ -111,6 +116,7 @@ def _content(entry: ReportEntry) -> dict:
     content = asdict(entry)
     for private in ("category", "identity_choice", "name", "contact", "seeks_status"):
         content.pop(private)
+    content["excluded_officers"] = list(entry.excluded_officers)
     return content
 
 
@@ -135,6 +141,10 @@ def _check(institution: Institution, entry: ReportEntry) -> None:
             or any(len(text) > MAX_TEXT for text in fields)
             or any(len(text) > MAX_SHORT_TEXT for text in (entry.name, entry.contact))):
         raise ServiceError(_("One of the answers is too long."))
+    if entry.excluded_officers and not (
+            institution.allow_exclusions
+            and set(entry.excluded_officers) <= {o.id for o in entitled_officers(institution)}):
+        raise ServiceError(_("Choose officers from the list."))
     if (entry.urgency not in URGENCIES or entry.reported_elsewhere not in ELSEWHERE
             or entry.identity_choice not in IDENTITY_CHOICES):
         raise ServiceError(_("Choose one of the offered answers."))

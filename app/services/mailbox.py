@@ -7,10 +7,7 @@ report is being read, and the database alone cannot open it.
 """
 
 import base64
-import binascii
-import hashlib
 import json
-import secrets
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +18,7 @@ from sqlalchemy import delete, select
 
 from app.crypto.envelope import DecryptionError, decrypt, encrypt
 from app.crypto.receipts import normalise_receipt
+from app.crypto.session_tokens import new_token, parse_token
 from app.extensions import db
 from app.models import Author, Institution, Report, ReporterSession, ReportStatus
 from app.services import ServiceError
@@ -37,7 +35,6 @@ from app.services.casefile import (
 from app.services.deadlines import acknowledgement_due, feedback_due
 from app.services.receipts import find_by_receipt
 
-TOKEN_BYTES = 32
 MAX_MESSAGE = 20_000
 
 
@@ -94,18 +91,14 @@ def _round_up_to_hour(moment: int) -> int:
     return moment - moment % 3600 + 3600
 
 
-def _row_id(session_id: bytes) -> str:
-    return hashlib.sha256(session_id).hexdigest()
-
-
 def _seal_payload(session_key: bytes, row_id: str, payload: dict) -> bytes:
     return encrypt(session_key, json.dumps(payload).encode(), "reporter-session", row_id)
 
 
 def _start_session(report: Report, data_key: bytes) -> str:
     config = current_app.config
-    session_id, session_key = secrets.token_bytes(TOKEN_BYTES), secrets.token_bytes(TOKEN_BYTES)
-    row_id, now = _row_id(session_id), _now()
+    token, parsed = new_token()
+    row_id, session_key, now = parsed.row_id, parsed.key, _now()
     # The exact limits live in the encrypted payload; the row's own expiry, which the
     # database can see, is only the hour after which the row is purged.
     until = now + 60 * config["MAILBOX_ABSOLUTE_MINUTES"]
@@ -115,40 +108,21 @@ def _start_session(report: Report, data_key: bytes) -> str:
     db.session.add(ReporterSession(id=row_id, payload=_seal_payload(session_key, row_id, payload),
                                    expires_at=_round_up_to_hour(until)))
     db.session.commit()
-    return _encode(session_id) + "." + _encode(session_key)
-
-
-def _encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _split(token: str) -> tuple[bytes, bytes] | None:
-    try:
-        session_id, session_key = (_decode(part) for part in token.split("."))
-    except (ValueError, binascii.Error):
-        return None
-    if len(session_id) != TOKEN_BYTES or len(session_key) != TOKEN_BYTES:
-        return None
-    return session_id, session_key
+    return token
 
 
 def resume(token: str | None) -> MailboxAccess | None:
     """The mailbox behind a session token, extending its idle time; None when expired."""
-    parts = _split(token) if token else None
-    if parts is None:
+    parsed = parse_token(token)
+    if parsed is None:
         return None
-    row_id = _row_id(parts[0])
-    now = _now()
+    row_id, now = parsed.row_id, _now()
     db.session.execute(delete(ReporterSession).where(ReporterSession.expires_at < now))
     row = db.session.get(ReporterSession, row_id)
     if row is None or row.expires_at < now:
         return None
     try:
-        payload = json.loads(decrypt(parts[1], row.payload, "reporter-session", row_id))
+        payload = json.loads(decrypt(parsed.key, row.payload, "reporter-session", row_id))
     except DecryptionError:
         return None
     report = db.session.scalar(select(Report).where(Report.ref == payload["report"]))
@@ -156,17 +130,16 @@ def resume(token: str | None) -> MailboxAccess | None:
         end_session(token)
         return None
     payload["idle_until"] = now + 60 * current_app.config["MAILBOX_IDLE_MINUTES"]
-    row.payload = _seal_payload(parts[1], row_id, payload)
+    row.payload = _seal_payload(parsed.key, row_id, payload)
     db.session.commit()
     return MailboxAccess(report, base64.b64decode(payload["data_key"]))
 
 
 def end_session(token: str | None) -> None:
     """Sign out: the session row is deleted, so the cookie opens nothing any more."""
-    parts = _split(token) if token else None
-    if parts is not None:
-        db.session.execute(delete(ReporterSession).where(
-            ReporterSession.id == _row_id(parts[0])))
+    parsed = parse_token(token)
+    if parsed is not None:
+        db.session.execute(delete(ReporterSession).where(ReporterSession.id == parsed.row_id))
         db.session.commit()
 
 

@@ -1,0 +1,158 @@
+"""The audit log: every access to and change of a case, and every security event.
+
+Entries form a chain: each carries an HMAC over its own fields and the previous entry's
+hash, keyed by AUDIT_KEY (derived from SECRET_KEY unless set). Editing, deleting or
+reordering a row breaks the chain at that row, and someone with database access alone
+cannot forge a consistent chain without the key. Truncating the newest entries is not
+visible in the chain itself: `flask audit-verify` prints the head so operators can record
+it elsewhere (docs/security.md).
+
+Entries never carry report content: an action, who, which institution, which case
+reference and metadata such as statuses.
+"""
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import AuditEntry, AuditHead, Institution, User
+
+GENESIS = bytes(32)
+
+ACTIONS = {
+    "login": _l("Signed in"),
+    "login_failed": _l("Failed sign-in"),
+    "two_factor_failed": _l("Wrong two-factor code"),
+    "two_factor_enrolled": _l("Two-factor authentication set up"),
+    "logout": _l("Signed out"),
+    "password_changed": _l("Password changed"),
+    "account_recovered": _l("Account recovered with the recovery code"),
+    "invitation_sent": _l("Invitation created"),
+    "invitation_accepted": _l("Invitation accepted"),
+    "account_deactivated": _l("Account deactivated"),
+    "account_reactivated": _l("Account reactivated"),
+    "role_changed": _l("Role changed"),
+    "case_viewed": _l("Case opened and decrypted"),
+    "file_downloaded": _l("File downloaded"),
+    "message_sent": _l("Message sent to the reporter"),
+    "note_added": _l("Internal note added"),
+    "status_changed": _l("Status changed"),
+    "assigned": _l("Assignee changed"),
+    "triaged": _l("Triage rating changed"),
+    "reclassified": _l("Category changed"),
+    "access_granted": _l("Access granted"),
+    "recused": _l("Officer recused"),
+    "transferred_out": _l("Case transferred to another institution"),
+    "transferred_in": _l("Case received from another institution"),
+    "exported": _l("Data exported"),
+    "settings_changed": _l("Settings changed"),
+    "institution_created": _l("Institution created"),
+    "recovery_code_regenerated": _l("Recovery code regenerated"),
+    "case_deleted": _l("Case deleted after the retention period"),
+}
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first entry whose hash or link does not match."""
+
+    entry_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What verification found: entries checked, the head, and the first break if any."""
+
+    checked: int
+    head_id: int | None
+    head_hash: str
+    broken: ChainBreak | None
+
+
+def _key() -> bytes:
+    configured = current_app.config.get("AUDIT_KEY") or current_app.config["SECRET_KEY"]
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"skaidra/audit/v1").derive(configured.encode("utf-8"))
+
+
+def _timestamp(moment: datetime) -> str:
+    # SQLite hands back naive datetimes; both databases store UTC.
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _entry_hash(key: bytes, entry: AuditEntry, previous: bytes) -> bytes:
+    fields = [_timestamp(entry.recorded_at), entry.actor_id, entry.institution_id,
+              entry.action, entry.report_ref, entry.detail or {}]
+    message = previous + json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def record(action: str, *, actor: User | None = None, institution: Institution | int | None = None,
+           report_ref: str | None = None, **detail) -> AuditEntry:
+    """Append an entry to the chain, in the caller's transaction (not committed).
+
+    Appends are serialised by updating the single head row first: a concurrent writer waits
+    for this transaction, then sees this entry as its predecessor.
+
+    :param detail: metadata only (statuses, the other user's id); never report content.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if db.session.execute(update(AuditHead).where(AuditHead.id == 1)
+                          .values(appended=AuditHead.appended + 1)).rowcount == 0:
+        db.session.add(AuditHead(id=1, appended=1))
+        db.session.flush()
+    previous = db.session.scalar(
+        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
+    institution_id = institution.id if isinstance(institution, Institution) else institution
+    entry = AuditEntry(recorded_at=datetime.now(UTC).replace(microsecond=0),
+                       actor_id=actor.id if actor is not None else None,
+                       institution_id=institution_id, action=action, report_ref=report_ref,
+                       detail=detail, previous_hash=previous)
+    entry.entry_hash = _entry_hash(_key(), entry, previous)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def verify_chain(batch: int = 5000) -> ChainReport:
+    """Walk the whole log in order and report the first entry that does not fit."""
+    key, previous, checked, last_id = _key(), GENESIS, 0, 0
+    while True:
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.id > last_id)
+                                     .order_by(AuditEntry.id).limit(batch)).all()
+        if not entries:
+            break
+        for entry in entries:
+            if entry.previous_hash != previous:
+                return ChainReport(checked, entry.id, previous.hex(),
+                                   ChainBreak(entry.id, "link"))
+            if not hmac.compare_digest(entry.entry_hash, _entry_hash(key, entry, previous)):
+                return ChainReport(checked, entry.id, previous.hex(),
+                                   ChainBreak(entry.id, "content"))
+            previous, checked, last_id = entry.entry_hash, checked + 1, entry.id
+        db.session.expunge_all()
+    return ChainReport(checked, last_id or None, previous.hex(), None)
+
+
+def institution_log(institution: Institution, page: int, per_page: int = 50
+                    ) -> tuple[list[AuditEntry], int]:
+    """One page of an institution's entries, newest first, and the number of pages."""
+    total = db.session.scalar(select(func.count()).select_from(AuditEntry)
+                              .where(AuditEntry.institution_id == institution.id)) or 0
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.institution_id == institution.id)
+        .order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
+    return list(entries), max(1, -(-total // per_page))

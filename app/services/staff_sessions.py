@@ -1,0 +1,242 @@
+"""Staff sign-in and server-side sessions (DESIGN.md, security model points 3 and 7).
+
+Signing in takes two steps. The password step runs one Argon2id derivation that both checks
+the password and unwraps the private key; it opens a short *pending* session. The second
+step checks a TOTP code (or enrols one on first sign-in) and replaces the pending session by
+a new one with a new id, so no id chosen before sign-in survives it.
+
+A session row holds the private key encrypted under a key that lives only in the staff
+member's cookie. Rows name their user so that sign-out, password changes and deactivation
+can end every session of an account at once.
+"""
+
+import base64
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete
+
+from app.crypto.envelope import DecryptionError, decrypt, encrypt
+from app.crypto.kdf import KdfCost, derive_key, new_salt
+from app.crypto.session_tokens import SessionToken, new_token, parse_token
+from app.crypto.staff_keys import (
+    PASSWORD_PURPOSE,
+    StaffKeyMaterial,
+    load_private_key,
+    unwrap_with_password,
+)
+from app.extensions import db
+from app.models import SessionStage, StaffSession, User
+from app.services import ServiceError, audit, two_factor
+from app.services.accounts import find_user
+
+# A pending sign-in (password right, code still to come) lasts this long.
+PENDING_SECONDS = 10 * 60
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StaffAccess:
+    """A signed-in (or half signed-in) staff member, for one request."""
+
+    user: User
+    session: StaffSession
+    token: SessionToken
+    payload: dict = field(repr=False)
+
+    @property
+    def private_key_bytes(self) -> bytes:
+        """The unwrapped private key (never stored unencrypted)."""
+        return base64.b64decode(self.payload["private_key"])
+
+    @property
+    def private_key(self):
+        """The usable private key, for opening sealed data keys."""
+        return load_private_key(self.private_key_bytes)
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def wrong_credentials() -> ServiceError:
+    """One message for an unknown address, a wrong password and an inactive account."""
+    return ServiceError(_("The e-mail address or the password is wrong."))
+
+
+def _material(user: User | None) -> StaffKeyMaterial | None:
+    if user is None or user.wrapped_private_key is None or user.kdf_salt is None:
+        return None
+    try:
+        return StaffKeyMaterial(user.kdf_salt, KdfCost.from_dict(user.kdf_params or {}),
+                                user.public_key or b"", user.wrapped_private_key)
+    except (KeyError, TypeError, ValueError):
+        log.error("Key material of user %s is damaged and cannot be opened.", user.id)
+        return None
+
+
+def sign_in_with_password(email: str, password: str) -> str:
+    """The password step; returns the pending session's cookie value.
+
+    Unknown addresses and accounts without keys cost one Argon2id run at the configured
+    cost too, so neither the message nor the time tells which addresses exist.
+
+    :raises ServiceError: anything is wrong (one message for every case).
+    """
+    user = find_user(email)
+    material = _material(user)
+    if material is None:
+        derive_key(password, new_salt(), KdfCost.from_config(current_app.config),
+                   PASSWORD_PURPOSE)
+        private_key = None
+    else:
+        private_key = unwrap_with_password(material, password)
+    if private_key is None or user is None or not user.is_active:
+        audit.record("login_failed", actor=user)
+        db.session.commit()
+        raise wrong_credentials()
+    return _open_session(user, SessionStage.PASSWORD, private_key)
+
+
+def _seal(token: SessionToken, user_id: int, payload: dict) -> bytes:
+    return encrypt(token.key, json.dumps(payload).encode(), "staff-session", token.row_id,
+                   str(user_id))
+
+
+def _open_session(user: User, stage: SessionStage, private_key: bytes,
+                  extra: dict | None = None) -> str:
+    cookie, token = new_token()
+    now = _now()
+    payload = {"private_key": base64.b64encode(private_key).decode(), **(extra or {})}
+    _purge_expired(now)
+    db.session.add(StaffSession(id=token.row_id, user_id=user.id, stage=stage,
+                                payload=_seal(token, user.id, payload),
+                                started_at=now, seen_at=now))
+    db.session.commit()
+    return cookie
+
+
+def _purge_expired(now: int) -> None:
+    config = current_app.config
+    idle = 60 * config["STAFF_IDLE_MINUTES"]
+    absolute = 3600 * config["STAFF_ABSOLUTE_HOURS"]
+    db.session.execute(delete(StaffSession).where(
+        (StaffSession.seen_at < now - idle) | (StaffSession.started_at < now - absolute)
+        | ((StaffSession.stage == SessionStage.PASSWORD)
+           & (StaffSession.started_at < now - PENDING_SECONDS))))
+
+
+def _expired(row: StaffSession, now: int) -> bool:
+    config = current_app.config
+    if row.stage == SessionStage.PASSWORD:
+        return row.started_at < now - PENDING_SECONDS
+    return (row.seen_at < now - 60 * config["STAFF_IDLE_MINUTES"]
+            or row.started_at < now - 3600 * config["STAFF_ABSOLUTE_HOURS"])
+
+
+def resume(cookie: str | None, stage: SessionStage = SessionStage.SIGNED_IN
+           ) -> StaffAccess | None:
+    """The session behind a cookie at the given stage, its idle time renewed; None when
+    absent, expired, at another stage, or its user has been deactivated."""
+    token = parse_token(cookie)
+    if token is None:
+        return None
+    row = db.session.get(StaffSession, token.row_id)
+    now = _now()
+    if row is None or row.stage != stage:
+        return None
+    if _expired(row, now) or not row.user.is_active:
+        db.session.delete(row)
+        db.session.commit()
+        return None
+    try:
+        payload = json.loads(decrypt(token.key, row.payload, "staff-session", token.row_id,
+                                     str(row.user_id)))
+    except DecryptionError:
+        return None
+    if stage == SessionStage.SIGNED_IN and row.seen_at < now - 30:
+        # Renewed at most twice a minute, so a busy page does not write on every request.
+        row.seen_at = now
+        db.session.commit()
+    return StaffAccess(row.user, row, token, payload)
+
+
+def needs_enrolment(access: StaffAccess) -> bool:
+    """True when the account has no two-factor secret yet (first sign-in)."""
+    return access.user.totp_secret_sealed is None
+
+
+def enrolment_secret(access: StaffAccess) -> str:
+    """The secret being enrolled, kept in the pending session until a code confirms it."""
+    if "totp_secret" not in access.payload:
+        access.payload["totp_secret"] = two_factor.new_secret()
+        access.session.payload = _seal(access.token, access.user.id, access.payload)
+        db.session.commit()
+    return access.payload["totp_secret"]
+
+
+def _wrong_code() -> ServiceError:
+    return ServiceError(_("This code is not right, or it has been used already. Wait for "
+                          "the next code and try again."))
+
+
+def complete_enrolment(access: StaffAccess, code: str) -> str:
+    """Confirm the enrolled secret with a code; returns the new signed-in session's cookie.
+
+    :raises ServiceError: the code does not match.
+    """
+    secret = enrolment_secret(access)
+    if two_factor.code_matches(secret, code) is None:
+        raise _wrong_code()
+    user = access.user
+    two_factor.seal_secret(user, secret)
+    two_factor.accept_code(user, secret, code)
+    audit.record("two_factor_enrolled", actor=user)
+    return _finish(access)
+
+
+def complete_sign_in(access: StaffAccess, code: str) -> str:
+    """The two-factor step; returns the new signed-in session's cookie.
+
+    :raises ServiceError: wrong or reused code.
+    """
+    user = access.user
+    secret = two_factor.open_secret(user, access.private_key_bytes)
+    if secret is None or not two_factor.accept_code(user, secret, code):
+        audit.record("two_factor_failed", actor=user)
+        db.session.commit()
+        raise _wrong_code()
+    return _finish(access)
+
+
+def _finish(access: StaffAccess) -> str:
+    """Replace the pending session by a new signed-in one (a new id: no fixation)."""
+    user, private_key = access.user, access.private_key_bytes
+    db.session.delete(access.session)
+    audit.record("login", actor=user)
+    return _open_session(user, SessionStage.SIGNED_IN, private_key)
+
+
+def sign_out(access: StaffAccess) -> None:
+    """End this session; the cookie opens nothing any more."""
+    audit.record("logout", actor=access.user)
+    db.session.delete(access.session)
+    db.session.commit()
+
+
+def end_all_sessions(user: User) -> None:
+    """End every session of an account (password change, deactivation). Not committed."""
+    db.session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+
+
+def end_session(cookie: str | None) -> None:
+    """Drop whatever session a cookie names (used when abandoning a pending sign-in)."""
+    token = parse_token(cookie)
+    if token is not None:
+        db.session.execute(delete(StaffSession).where(StaffSession.id == token.row_id))
+        db.session.commit()
