@@ -65,6 +65,16 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "")
+    # Implicit TLS from the first byte (usually port 465), instead of STARTTLS on 587.
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    # Seconds each SMTP step may take. Notices of a new report are sent while the reporter
+    # waits for the receipt page, so an unreachable mail server must not hold it long.
+    MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 10)
+    # The staff workspace's address for links in notification e-mails (e.g.
+    # https://integrity.example.lt). Empty: PUBLIC_BASE_URL, which is right when one node
+    # serves both surfaces. Never taken from a request: a forged Host header would turn the
+    # links into phishing links.
+    STAFF_BASE_URL = os.environ.get("STAFF_BASE_URL", "").rstrip("/")
 
     # Argon2id cost for staff passwords and receipts. RFC 9106's second recommended option
     # (64 MiB, 3 passes) is the floor for production; tests inject cheap values.

@@ -43,16 +43,19 @@ def create_app(config_class: type[Config]) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """Serve the audiences SKAIDRA_SURFACE names: the public side, the staff side, or both."""
+    from app.admin import bp as admin_bp
     from app.core.routes import bp as core_bp
+    from app.insights import bp as insights_bp
     from app.public import bp as public_bp
-    from app.staff.routes import bp as staff_bp
+    from app.staff import bp as staff_bp
 
     surface = app.config["SKAIDRA_SURFACE"]
     app.register_blueprint(core_bp)
     if surface in ("public", "all"):
         app.register_blueprint(public_bp)
     if surface in ("staff", "all"):
-        app.register_blueprint(staff_bp, url_prefix="/staff")
+        for staff_side in (staff_bp, admin_bp, insights_bp):
+            app.register_blueprint(staff_side, url_prefix="/staff")
     if surface == "staff":
         app.add_url_rule("/", "staff_root", lambda: redirect(url_for("staff.login")))
 

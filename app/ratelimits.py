@@ -7,6 +7,7 @@ without a session cookie share one bucket, so dropping cookies buys an attacker 
 """
 
 import hashlib
+import hmac
 
 from flask import current_app, request, session
 
@@ -51,3 +52,33 @@ def per_browser_session() -> str:
         return f"session:none:{request.endpoint}"
     digest = hashlib.sha256(f"rate-limit:{secret}".encode()).hexdigest()[:32]
     return f"session:{digest}:{request.endpoint}"
+
+
+def staff_login_limit() -> str:
+    """Staff sign-in attempts per account (STAFF_LOGIN_RATE_LIMIT)."""
+    return current_app.config["STAFF_LOGIN_RATE_LIMIT"]
+
+
+def per_account() -> str:
+    """A keyed digest of the e-mail address typed in, known account or not, so the counter
+    neither reveals which addresses exist nor stores what was typed."""
+    from app.services import ServiceError
+    from app.services.accounts import normalise_email
+
+    typed = request.form.get("email", "")
+    try:
+        typed = normalise_email(typed)
+    except ServiceError:
+        typed = typed.strip().lower()
+    key = current_app.config["SECRET_KEY"].encode()
+    return "account:" + hmac.new(key, typed.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def per_pending_session() -> str:
+    """The half-finished sign-in's account, so two-factor guesses are limited per account."""
+    from app.models import SessionStage
+    from app.services.staff_sessions import resume
+
+    cookie = request.cookies.get(current_app.config["STAFF_COOKIE_NAME"])
+    access = resume(cookie, stage=SessionStage.PASSWORD)
+    return f"two-factor:{access.user.id if access else 'none'}"

@@ -1,9 +1,11 @@
 """Small helpers shared by the tests."""
 
 import io
+import re
 from functools import cache
 from pathlib import Path
 
+import pyotp
 from babel.messages.pofile import read_po
 from sqlalchemy import func, select
 
@@ -91,3 +93,45 @@ def sign_in(client, receipt: str):
     """Post a receipt to the mailbox sign-in form."""
     return client.post("/mailbox/?lang=en",
                        data={"csrf_token": csrf_token(client), "receipt": receipt})
+
+
+SETUP_KEY = re.compile(r'<code class="setup-key" id="setup-key">([A-Z2-7]+)</code>')
+
+
+def totp_code(secret: str) -> str:
+    """The current code of an authenticator app holding this secret."""
+    return pyotp.TOTP(secret).now()
+
+
+def forget_last_code(app, email: str) -> None:
+    """Let the next sign-in reuse the current time step. Replay protection refuses a code
+    of a step already used; tests that sign in several times within 30 seconds clear it
+    (tests/test_staff_auth.py proves the protection itself)."""
+    with app.app_context():
+        find_user(email).totp_last_step = None
+        db.session.commit()
+        db.session.remove()
+
+
+def staff_sign_in(client, app, email: str, password: str = DEMO_PASSWORD,
+                  secrets: dict = {}) -> str:  # noqa: B006  (a cache of enrolled secrets)
+    """Sign a demo staff member in through the pages (enrolling two-factor the first time);
+    returns their TOTP secret."""
+    forget_last_code(app, email)
+    token = csrf_token(client, "/staff/login")
+    response = client.post("/staff/login", data={"csrf_token": token, "email": email,
+                                                 "password": password})
+    assert response.status_code == 302, text_of(response)
+    page = client.get(response.headers["Location"], follow_redirects=True)
+    body = text_of(page)
+    found = SETUP_KEY.search(body)
+    if found:
+        secrets[(id(app), email)] = found.group(1)
+        action = "/staff/login/enrol"
+    else:
+        action = "/staff/login/code"
+    secret = secrets[(id(app), email)]
+    response = client.post(action, data={"csrf_token": CSRF.search(body).group(1),
+                                         "code": totp_code(secret)})
+    assert response.status_code == 302, text_of(response)
+    return secret

@@ -1,12 +1,15 @@
 """Staff accounts: creation with key pairs, roles in institutions, password checks."""
 
 import logging
+import unicodedata
+from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from app.crypto.kdf import KdfCost
 from app.crypto.staff_keys import StaffKeyMaterial, create_staff_keys, unlock_staff_key
@@ -59,12 +62,7 @@ def create_user(
         raise ServiceError(_("An account with this e-mail address exists already."))
     if not display_name.strip():
         raise ServiceError(_("Enter a name."))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(ngettext("The password must have at least %(num)d character.",
-                                    "The password must have at least %(num)d characters.",
-                                    MIN_PASSWORD_LENGTH))
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise ServiceError(_("This password is too long."))
+    check_password_length(password)
     keys = create_staff_keys(password, KdfCost.from_config(current_app.config))
     user = User(
         email=email,
@@ -81,6 +79,39 @@ def create_user(
         db.session.add(Membership(user=user, institution=role_in[0], role=role_in[1]))
     db.session.commit()
     return user
+
+
+def check_password_length(password: str) -> None:
+    """:raises ServiceError: shorter than 12 characters or longer than the maximum."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(ngettext("The password must have at least %(num)d character.",
+                                    "The password must have at least %(num)d characters.",
+                                    MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ServiceError(_("This password is too long."))
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn's list of the 30 000 most common passwords from real breaches.
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def check_new_password(password: str, email: str) -> None:
+    """A password a staff member may choose: long enough, not a common password, not
+    built from their e-mail address (NIST SP 800-63B, 5.1.1.2).
+
+    :raises ServiceError: with the reason.
+    """
+    check_password_length(password)
+    folded = unicodedata.normalize("NFKC", password).casefold()
+    local_part = email.split("@", 1)[0].casefold()
+    if (folded in _common_passwords() or folded.rstrip("0123456789!.?") in _common_passwords()
+            or len(set(folded)) < 4):
+        raise ServiceError(_("This password is too common. Choose a longer phrase of "
+                             "unrelated words."))
+    if len(local_part) >= 4 and local_part in folded:
+        raise ServiceError(_("The password must not contain your e-mail address."))
 
 
 def grant_role(user: User, institution: Institution, role: Role) -> Membership:

@@ -28,11 +28,12 @@ from app.crypto.staff_keys import (
     StaffKeyMaterial,
     load_private_key,
     unwrap_with_password,
+    wrap_with_password,
 )
 from app.extensions import db
 from app.models import SessionStage, StaffSession, User
 from app.services import ServiceError, audit, two_factor
-from app.services.accounts import find_user
+from app.services.accounts import check_new_password, find_user
 
 # A pending sign-in (password right, code still to come) lasts this long.
 PENDING_SECONDS = 10 * 60
@@ -223,9 +224,9 @@ def _finish(access: StaffAccess) -> str:
 
 
 def sign_out(access: StaffAccess) -> None:
-    """End this session; the cookie opens nothing any more."""
+    """Sign out: every session of the account ends, including any left open elsewhere."""
     audit.record("logout", actor=access.user)
-    db.session.delete(access.session)
+    end_all_sessions(access.user)
     db.session.commit()
 
 
@@ -240,3 +241,22 @@ def end_session(cookie: str | None) -> None:
     if token is not None:
         db.session.execute(delete(StaffSession).where(StaffSession.id == token.row_id))
         db.session.commit()
+
+
+def change_password(access: StaffAccess, current_password: str, new_password: str) -> None:
+    """Re-wrap the private key under a new password and end every session of the account.
+
+    :raises ServiceError: the current password is wrong or the new one is not acceptable.
+    """
+    user = access.user
+    material = _material(user)
+    if material is None or unwrap_with_password(material, current_password) is None:
+        raise ServiceError(_("The current password is wrong."))
+    check_new_password(new_password, user.email)
+    material = wrap_with_password(access.private_key_bytes, new_password,
+                                  KdfCost.from_config(current_app.config))
+    user.kdf_salt, user.kdf_params = material.salt, material.cost.as_dict()
+    user.wrapped_private_key = material.wrapped_private_key
+    end_all_sessions(user)
+    audit.record("password_changed", actor=user)
+    db.session.commit()

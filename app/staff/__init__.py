@@ -1,0 +1,11 @@
+"""The staff workspace: sign-in and the officers' case work. Administration and statistics
+are blueprints of their own (app/admin, app/insights) that share the guards and layout."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__)
+
+from app.staff import auth, cases  # noqa: E402, F401  (routes register on bp)
+from app.staff.navigation import staff_navigation  # noqa: E402
+
+bp.add_app_template_global(staff_navigation)

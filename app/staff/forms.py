@@ -1,15 +1,15 @@
-"""Forms of the staff workspace."""
+"""Forms of the staff workspace: sign-in, two-factor, account links, password change."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.services.accounts import MAX_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
-    """Staff sign-in: e-mail and password (two-factor follows in the workspace issue)."""
+    """Staff sign-in, first step: e-mail and password."""
 
     email = EmailField(
         _l("E-mail address"),
@@ -23,4 +23,63 @@ class LoginForm(FlaskForm):
                     Length(max=MAX_PASSWORD_LENGTH, message=_l("This password is too long."))],
         render_kw={"autocomplete": "current-password"},
     )
+    next = HiddenField()
     submit = SubmitField(_l("Sign in"))
+
+
+def _code_field() -> StringField:
+    return StringField(
+        _l("Six-digit code from your authenticator app"),
+        validators=[DataRequired(_l("Enter the code.")),
+                    Length(max=16, message=_l("Enter the six digits of the code."))],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class CodeForm(FlaskForm):
+    """Second step: a TOTP code (also used to confirm enrolment)."""
+
+    code = _code_field()
+    next = HiddenField()
+    submit = SubmitField(_l("Continue"))
+
+
+def _new_password_fields():
+    new = PasswordField(
+        _l("New password (at least 12 characters)"),
+        validators=[DataRequired(_l("Enter a new password.")),
+                    Length(max=MAX_PASSWORD_LENGTH, message=_l("This password is too long."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    repeat = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(_l("Enter the new password again.")),
+                    EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return new, repeat
+
+
+class AccountLinkForm(FlaskForm):
+    """An invitation or recovery link: choose a password and confirm two-factor."""
+
+    password, password_again = _new_password_fields()
+    code = _code_field()
+    submit = SubmitField(_l("Save and continue to sign-in"))
+
+
+class PasswordChangeForm(FlaskForm):
+    """Change one's own password (every session ends afterwards)."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")),
+                    Length(max=MAX_PASSWORD_LENGTH, message=_l("This password is too long."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password, password_again = _new_password_fields()
+    submit = SubmitField(_l("Change password"))
+
+
+class ActionForm(FlaskForm):
+    """A form that is only a button (sign out, confirmations): CSRF token and submit."""

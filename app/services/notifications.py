@@ -1,0 +1,224 @@
+"""E-mails to officers that say *that* something happened, never *what*.
+
+A notice names the institution and the kind of event (a new report, a reporter's reply, a
+deadline) and links to the staff workspace. It carries no category, text, name or file of
+any report: mailboxes, mail servers and forwarding rules are outside Skaidra's encryption.
+Notices go to the active officers of the report's institution who hold a sealed copy of its
+key, each in their own language.
+
+Mail is sent inline over SMTP with a short timeout, so this stays simple. A failure is
+logged by exception class only (never an address or a server reply, which may contain one)
+and never reaches the caller: a reporter's submission must not fail because of mail.
+"""
+
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Institution, Membership, Report, ReportStatus, Role, SealedKey, User
+from app.services.deadlines import DUE_SOON_DAYS
+from app.services.deadlines import today as current_day
+
+
+def notify_new_report(report: Report) -> int:
+    """Tell the report's readers that it has arrived; returns the number of e-mails sent.
+
+    Call after the report is committed. Never raises.
+    """
+    return _send(lambda: [_case_notice(user, report, "email/new_report.txt",
+                                       _("New report for %(institution)s"))
+                          for user in _readers(report)])
+
+
+def notify_reporter_replied(report: Report) -> int:
+    """Tell the report's readers that the reporter wrote; returns the number of e-mails sent.
+
+    Call after the message is committed. Never raises.
+    """
+    return _send(lambda: [_case_notice(user, report, "email/reporter_replied.txt",
+                                       _("New message from a reporter to %(institution)s"))
+                          for user in _readers(report)])
+
+
+@dataclass
+class _DueCases:
+    """One officer's open cases of one institution whose deadline is near or past."""
+
+    institution: Institution
+    overdue: list[str] = field(default_factory=list)
+    due_soon: list[str] = field(default_factory=list)
+
+
+def send_daily_reminders(today: date | None = None) -> int:
+    """E-mail each officer how many of their cases are overdue or due within DUE_SOON_DAYS,
+    with links to them; returns the number of e-mails sent.
+
+    Run once a day by ``flask remind`` (cron or a systemd timer). Officers with nothing due
+    get no e-mail.
+
+    :param today: the day to count from; the current day when omitted.
+    """
+    day = today or current_day()
+
+    def compose() -> list[EmailMessage]:
+        due: dict[User, dict[int, _DueCases]] = {}
+        for user, report in _open_cases_due_by(day + timedelta(days=DUE_SOON_DAYS)):
+            cases = due.setdefault(user, {}).setdefault(
+                report.institution_id, _DueCases(report.institution))
+            (cases.overdue if report.due_on < day else cases.due_soon).append(_case_url(report))
+        return [_reminder(user, list(groups.values())) for user, groups in due.items()]
+
+    return _send(compose)
+
+
+def _readers(report: Report) -> list[User]:
+    """Active officers of the report's institution who hold a sealed copy of its key."""
+    return list(db.session.scalars(
+        select(User)
+        .join(SealedKey, SealedKey.user_id == User.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(SealedKey.report_id == report.id,
+               Membership.institution_id == report.institution_id,
+               Membership.role == Role.OFFICER,
+               User.is_active.is_(True))
+        .order_by(User.id)
+    ))
+
+
+def _open_cases_due_by(last_day: date) -> list[tuple[User, Report]]:
+    """(reader, report) for every open report due on or before ``last_day``."""
+    rows = db.session.execute(
+        select(User, Report)
+        .join(SealedKey, SealedKey.user_id == User.id)
+        .join(Report, Report.id == SealedKey.report_id)
+        .join(Membership, (Membership.user_id == User.id)
+              & (Membership.institution_id == Report.institution_id))
+        .where(Membership.role == Role.OFFICER,
+               User.is_active.is_(True),
+               Report.status != ReportStatus.CLOSED,
+               Report.due_on.is_not(None),
+               Report.due_on <= last_day)
+        .order_by(User.id, Report.institution_id, Report.due_on, Report.id)
+    )
+    return [(user, report) for user, report in rows]
+
+
+def _staff_url(path: str) -> str:
+    """An absolute link into the staff workspace, from configuration only (never from the
+    request's Host header, which a sender could forge)."""
+    config = current_app.config
+    return (config.get("STAFF_BASE_URL") or config.get("PUBLIC_BASE_URL") or "") + path
+
+
+def _case_url(report: Report) -> str:
+    return _staff_url(f"/staff/cases/{report.ref}")
+
+
+def _language(user: User) -> str:
+    languages = current_app.config["LANGUAGES"]
+    return user.language if user.language in languages else languages[0]
+
+
+def _case_notice(user: User, report: Report, template: str, subject: str) -> EmailMessage:
+    """One notice about one case, in the recipient's language.
+
+    :param subject: an untranslated message id with an ``%(institution)s`` placeholder.
+    """
+    language = _language(user)
+    institution = report.institution.name(language)
+    with force_locale(language):
+        return _email(user, language, _(subject, institution=institution),
+                      render_template(template, institution=institution,
+                                      case_url=_case_url(report)))
+
+
+def _reminder(user: User, groups: list[_DueCases]) -> EmailMessage:
+    """The daily reminder for one officer: counts and links per institution."""
+    language = _language(user)
+    with force_locale(language):
+        return _email(user, language, _("Deadlines near or passed in your cases"),
+                      render_template(
+                          "email/reminder.txt", due_soon_days=DUE_SOON_DAYS,
+                          workspace_url=_staff_url("/staff/"),
+                          groups=[{"institution": group.institution.name(language),
+                                   "overdue": group.overdue, "due_soon": group.due_soon}
+                                  for group in groups]))
+
+
+def _email(user: User, language: str, subject: str, body: str) -> EmailMessage:
+    # No Date or Message-ID header: both would carry the exact time, to the second, at which a
+    # reporter sent something. The submitting mail server adds its own.
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = user.email
+    message["Subject"] = subject
+    message["Content-Language"] = language
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body)
+    return message
+
+
+def _send(compose: Callable[[], list[EmailMessage]]) -> int:
+    """Compose and deliver notices when mail is configured; never raises."""
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        return 0
+    if not config.get("MAIL_DEFAULT_SENDER"):
+        current_app.logger.warning("Notifications not sent: MAIL_DEFAULT_SENDER is not set.")
+        return 0
+    try:
+        messages = compose()
+    except Exception as error:
+        # The report itself is committed; only this read-only lookup is abandoned.
+        db.session.rollback()
+        _log_failure(error)
+        return 0
+    return _deliver(messages) if messages else 0
+
+
+def _deliver(messages: list[EmailMessage]) -> int:
+    """Send the messages over one SMTP connection; returns how many were accepted."""
+    config = current_app.config
+    sent = 0
+    try:
+        with _connect(config) as smtp:
+            for message in messages:
+                try:
+                    smtp.send_message(message)
+                    sent += 1
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
+                    # One refused address must not keep the other officers uninformed.
+                    _log_failure(error)
+    except Exception as error:
+        _log_failure(error)
+    return sent
+
+
+def _connect(config) -> smtplib.SMTP:
+    """An open, authenticated SMTP connection as configured."""
+    server, port, timeout = (config["MAIL_SERVER"], config["MAIL_PORT"],
+                             config["MAIL_TIMEOUT_SECONDS"])
+    context = ssl.create_default_context()
+    if config["MAIL_USE_SSL"]:
+        smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
+    else:
+        smtp = smtplib.SMTP(server, port, timeout=timeout)
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls(context=context)
+    if config["MAIL_USERNAME"]:
+        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    return smtp
+
+
+def _log_failure(error: Exception) -> None:
+    # The class name only: SMTP errors quote recipient addresses and server replies.
+    current_app.logger.warning("Notification e-mail not sent: %s", type(error).__name__)
