@@ -61,9 +61,10 @@ def _frame_ancestors() -> str:
 def set_security_headers(response: Response) -> Response:
     """Strict headers for every response; no-store for everything that is not a static file."""
     headers = response.headers
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
-        frame_ancestors=_frame_ancestors()
-    )
+    if "Content-Security-Policy" not in headers:  # downloads set a stricter one (sandbox)
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
+            frame_ancestors=_frame_ancestors()
+        )
     if not g.get("frame_ancestors"):
         headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "no-referrer"

@@ -47,9 +47,15 @@ def seal_for_readers(report: Report, data_key: bytes, excluded: set[int] = froze
     for officer in entitled_officers(institution):
         if officer.id not in excluded:
             seal_to_officer(report, data_key, officer)
-    if institution.recovery_public_key is not None:
-        report.recovery_key = seal(data_key, institution.recovery_public_key,
-                                   *_recovery_context(report, institution))
+    reseal_recovery_key(report, data_key)
+
+
+def reseal_recovery_key(report: Report, data_key: bytes) -> None:
+    """Seal the data key to the recovery key of the report's (current) institution."""
+    institution = report.institution
+    report.recovery_key = (None if institution.recovery_public_key is None else
+                           seal(data_key, institution.recovery_public_key,
+                                *_recovery_context(report, institution)))
 
 
 def seal_to_officer(report: Report, data_key: bytes, officer: User) -> None:

@@ -8,7 +8,7 @@ who may *try*; the sealed keys decide who *can*.
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Institution, Membership, Report, Role, User
+from app.models import Institution, Membership, Report, Role, SealedKey, User
 
 
 def roles_in(user: User, institution: Institution) -> set[Role]:
@@ -28,8 +28,13 @@ def has_role(user: User, institution: Institution, role: Role) -> bool:
 
 
 def may_work_on(user: User, report: Report) -> bool:
-    """Officers of the report's institution see its case page (to open it they need a key)."""
-    return has_role(user, report.institution, Role.OFFICER)
+    """Officers of the report's institution see its case page (to open it they need a key),
+    and so does an officer who kept their key when transferring the case elsewhere."""
+    if has_role(user, report.institution, Role.OFFICER):
+        return True
+    return user.is_active and any(m.role == Role.OFFICER for m in user.memberships) and (
+        db.session.scalar(select(SealedKey.id).where(SealedKey.report_id == report.id,
+                                                     SealedKey.user_id == user.id)) is not None)
 
 
 def may_read_statistics(user: User, institution: Institution | None) -> bool:

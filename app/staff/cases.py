@@ -1,21 +1,298 @@
 """The officers' case work: overview, inbox, case page and what officers do on it."""
 
-from flask import render_template
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
+from app.extensions import db
+from app.models import Institution, Outcome, Report, ReportStatus, Role, User
+from app.public.forms import uploads_of
+from app.services import ServiceError, casework, retention
+from app.services import inbox as inbox_service
+from app.services.categories import CATEGORY_LABELS
+from app.services.institutions import find_institution, list_institutions
+from app.services.outcomes import OUTCOME_LABELS
+from app.services.permissions import institutions_where
 from app.staff import bp
-from app.models import Role
-from app.staff.guards import institution_role, signed_in
+from app.staff.case_forms import (
+    AssignForm,
+    CategoryForm,
+    GrantForm,
+    InboxFilterForm,
+    NoteForm,
+    RecuseForm,
+    ReplyForm,
+    StatusForm,
+    TransferForm,
+    TriageForm,
+    options,
+)
+from app.staff.forms import ActionForm
+from app.staff.guards import case_officer, current_staff, institution_role, signed_in
+
+# Types a browser may be told; everything else is downloaded as opaque bytes.
+SAFE_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff",
+              "text/plain"}
 
 
 @bp.get("/overview")
 @signed_in
 def dashboard():
     """Deadlines and warnings across the staff member's institutions."""
-    return render_template("staff/dashboard.html")
+    user = current_staff().user
+    institutions = institutions_where(user, Role.OFFICER)
+    return render_template(
+        "staff/dashboard.html",
+        panels=[(institution, inbox_service.counts(institution),
+                 inbox_service.most_urgent(institution),
+                 retention.due_for_deletion(institution)) for institution in institutions],
+        kept=inbox_service.kept_elsewhere(user) if institutions else [],
+        today=casework.today())
+
+
+def _filter_form(institution: Institution) -> InboxFilterForm:
+    form = InboxFilterForm(request.args)
+    form.status.choices = options([("open", _("Open cases")), ("all", _("All cases"))] + [
+        (status.value, label) for status, label in casework.STATUS_LABELS.items()])
+    form.category.choices = options([("", _("All categories"))] + [
+        (code, CATEGORY_LABELS[code]) for code in institution.categories])
+    form.assignee.choices = options([("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))])
+    form.due.choices = options([("", _("Any")), ("overdue", _("Overdue")),
+                                 ("soon", _("Due within 3 days"))])
+    for field in (form.status, form.category, form.assignee, form.due):
+        if field.data not in {choice.value for choice in field.choices}:
+            field.data = field.choices[0].value
+    return form
 
 
 @bp.get("/i/<slug>/cases")
 @institution_role(Role.OFFICER)
 def inbox(institution):
-    """The institution's cases (being built)."""
-    return institution.slug
+    """The institution's cases, nearest deadline first, with filters and counts."""
+    form = _filter_form(institution)
+    page = request.args.get("page", "1")
+    chosen = inbox_service.InboxFilter(form.status.data, form.category.data,
+                                       form.assignee.data, form.due.data,
+                                       int(page) if page.isdigit() else 1)
+    listing = inbox_service.inbox(institution, current_staff().user, chosen)
+    query = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template("staff/inbox.html", institution=institution, form=form,
+                           listing=listing, query=query, today=casework.today())
+
+
+def _opened(report: Report, *, record: bool = False) -> casework.CaseAccess:
+    staff = current_staff()
+    access = casework.open_case(report, staff.user, staff.private_key, record=record)
+    if access is None:
+        abort(403)
+    return access
+
+
+def _forms(access: casework.CaseAccess, bound: dict) -> dict:
+    """The case page's forms, with choices; ``bound`` holds a form that failed, as typed."""
+    report, language = access.report, str(get_locale())
+    forms = {
+        "reply": ReplyForm(), "note": NoteForm(), "status": StatusForm(),
+        "assign": AssignForm(), "triage": TriageForm(), "category": CategoryForm(),
+        "grant": GrantForm(), "recuse": RecuseForm(), "transfer": TransferForm(),
+        "acknowledge": ActionForm(),
+    }
+    forms.update(bound)
+    forms["status"].status.choices = options([(s.value, casework.STATUS_LABELS[s])
+                                               for s in casework.NEXT_STATUSES[report.status]])
+    forms["status"].outcome.choices = options([("", _("—"))] + [
+        (outcome.value, label) for outcome, label in OUTCOME_LABELS.items()])
+    forms["assign"].assignee.choices = options([("", _("Nobody"))] + [
+        (str(user.id), user.display_name) for user in casework.readers(report)])
+    if "assign" not in bound:
+        forms["assign"].assignee.data = str(report.assignee_id or "")
+    if "triage" not in bound:
+        forms["triage"].likelihood.data = report.likelihood or 1
+        forms["triage"].impact.data = report.impact or 1
+    forms["category"].category.choices = options([(code, CATEGORY_LABELS[code])
+                                                   for code in report.institution.categories])
+    if "category" not in bound:
+        forms["category"].category.data = report.category
+    forms["grant"].colleague.choices = options([(str(user.id), user.display_name)
+        for user in casework.colleagues_without_access(access)])
+    forms["transfer"].institution.choices = options([
+        (other.slug, other.name(language)) for other in list_institutions(language)
+        if other.id != report.institution_id])
+    return forms
+
+
+def _page(access: casework.CaseAccess, bound: dict | None = None, code: int = 200):
+    view = casework.case_view(access)
+    return render_template("staff/case.html", case=view, report=access.report,
+                           forms=_forms(access, bound or {}), today=casework.today(),
+                           outcome_label=OUTCOME_LABELS.get,
+                           event_label=casework.describe_event), code
+
+
+@bp.get("/cases/<ref>")
+@case_officer
+def case(report):
+    """The case, decrypted with the officer's own key (recorded in the audit log)."""
+    staff = current_staff()
+    access = casework.open_case(report, staff.user, staff.private_key)
+    if access is None:
+        return render_template("staff/case_locked.html", report=report), 403
+    return _page(access)
+
+
+def _act(report: Report, name: str, form, action, done: str):
+    """Run one case action: validate, call the service, or show the page again as typed."""
+    access = _opened(report)
+    if form.validate_on_submit():
+        try:
+            action(access, form)
+        except ServiceError as error:
+            form.form_errors.append(str(error))
+        else:
+            flash(done)
+            return redirect(url_for("staff.case", ref=report.ref) + f"#{name}")
+    # Choices are needed to validate select fields: rebuild them, keep what was typed.
+    return _page(access, {name: form}, 400)
+
+
+def _with_choices(report: Report, name: str, form_class):
+    form = form_class()
+    access = _opened(report)
+    return _forms(access, {name: form})[name]
+
+
+@bp.post("/cases/<ref>/acknowledge")
+@case_officer
+def case_acknowledge(report):
+    """Acknowledge receipt (and tell the reporter)."""
+    return _act(report, "acknowledge", ActionForm(),
+                lambda access, form: casework.acknowledge(access),
+                _("The report is acknowledged; the reporter has been told."))
+
+
+@bp.post("/cases/<ref>/reply")
+@case_officer
+def case_reply(report):
+    """Send a message to the reporter."""
+    return _act(report, "reply", ReplyForm(),
+                lambda access, form: casework.send_officer_message(
+                    access, form.text.data, uploads_of(form.attachments)),
+                _("Your message has been sent to the reporter's mailbox."))
+
+
+@bp.post("/cases/<ref>/note")
+@case_officer
+def case_note(report):
+    """Add an internal note."""
+    return _act(report, "note", NoteForm(),
+                lambda access, form: casework.add_note(access, form.text.data),
+                _("The note has been added."))
+
+
+@bp.post("/cases/<ref>/status")
+@case_officer
+def case_status(report):
+    """Move the case forward with a reason (and an outcome when closing)."""
+    form = _with_choices(report, "status", StatusForm)
+    return _act(report, "status", form,
+                lambda access, form: casework.change_status(
+                    access, ReportStatus(form.status.data), form.reason.data,
+                    Outcome(form.outcome.data) if form.outcome.data else None),
+                _("The status has been changed."))
+
+
+@bp.post("/cases/<ref>/assign")
+@case_officer
+def case_assign(report):
+    """Make an officer responsible."""
+    form = _with_choices(report, "assign", AssignForm)
+    return _act(report, "assign", form,
+                lambda access, form: casework.assign(
+                    access, db.session.get(User, int(form.assignee.data))
+                    if form.assignee.data else None),
+                _("The responsible officer has been changed."))
+
+
+@bp.post("/cases/<ref>/triage")
+@case_officer
+def case_triage(report):
+    """Rate likelihood and impact."""
+    return _act(report, "triage", TriageForm(),
+                lambda access, form: casework.triage(access, form.likelihood.data,
+                                                     form.impact.data),
+                _("The rating has been saved."))
+
+
+@bp.post("/cases/<ref>/category")
+@case_officer
+def case_category(report):
+    """Re-classify the case."""
+    form = _with_choices(report, "category", CategoryForm)
+    return _act(report, "category", form,
+                lambda access, form: casework.reclassify(access, form.category.data),
+                _("The category has been changed."))
+
+
+@bp.post("/cases/<ref>/grant")
+@case_officer
+def case_grant(report):
+    """Give a colleague access."""
+    form = _with_choices(report, "grant", GrantForm)
+    return _act(report, "grant", form,
+                lambda access, form: casework.grant(
+                    access, db.session.get(User, int(form.colleague.data))),
+                _("Your colleague can now open the case."))
+
+
+@bp.post("/cases/<ref>/recuse")
+@case_officer
+def case_recuse(report):
+    """Step away from the case; the officer's key copy is destroyed."""
+    access = _opened(report)
+    form = RecuseForm()
+    if form.validate_on_submit():
+        try:
+            casework.recuse(access, form.reason.data)
+        except ServiceError as error:
+            form.form_errors.append(str(error))
+        else:
+            flash(_("You have stepped away from the case and can no longer open it."))
+            return redirect(url_for("staff.inbox", slug=report.institution.slug))
+    return _page(access, {"recuse": form}, 400)
+
+
+@bp.post("/cases/<ref>/transfer")
+@case_officer
+def case_transfer(report):
+    """Hand the case to another institution of the network."""
+    access = _opened(report)
+    form = _forms(access, {"transfer": TransferForm()})["transfer"]
+    if form.validate_on_submit():
+        source, target = report.institution, find_institution(form.institution.data)
+        try:
+            casework.transfer(access, target, form.reason.data, form.keep_access.data)
+        except ServiceError as error:
+            form.form_errors.append(str(error))
+        else:
+            flash(_("The case has been transferred."))
+            if form.keep_access.data:
+                return redirect(url_for("staff.case", ref=report.ref))
+            return redirect(url_for("staff.inbox", slug=source.slug))
+    return _page(access, {"transfer": form}, 400)
+
+
+@bp.get("/cases/<ref>/files/<file_ref>")
+@case_officer
+def case_file(report, file_ref: str):
+    """Download an attachment, decrypted; never shown inline."""
+    access = _opened(report)
+    found = casework.download(access, file_ref)
+    if found is None:
+        abort(404)
+    response = make_response(found.data)
+    response.mimetype = (found.content_type if found.content_type in SAFE_TYPES
+                         else "application/octet-stream")
+    response.headers.set("Content-Disposition", "attachment", filename=found.name)
+    # Even if a browser ignored the disposition, the file could run nothing.
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

@@ -1,0 +1,106 @@
+"""Forms of the case page and the inbox filter."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, MultipleFileField, SelectField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from app.services.casework import MAX_TEXT
+
+_REQUIRED_TEXT = _l("Write something first.")
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _text(label, message=_REQUIRED_TEXT) -> TextAreaField:
+    return TextAreaField(label, validators=[
+        DataRequired(message),
+        Length(max=MAX_TEXT, message=_l("The text is too long."))])
+
+
+class InboxFilterForm(FlaskForm):
+    """Inbox filters, read from the query string (a GET form: no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"))
+    category = SelectField(_l("Category"))
+    assignee = SelectField(_l("Assigned to"))
+    due = SelectField(_l("Deadline"))
+
+
+class ReplyForm(FlaskForm):
+    """A message to the reporter."""
+
+    text = _text(_l("Message to the reporter"), _l("Write a message."))
+    attachments = MultipleFileField(_l("Files (optional)"))
+    submit = SubmitField(_l("Send to the reporter"))
+
+
+class NoteForm(FlaskForm):
+    """An internal note."""
+
+    text = _text(_l("Internal note (only officers see it)"), _l("Write a note."))
+    submit = SubmitField(_l("Add note"))
+
+
+class StatusForm(FlaskForm):
+    """Move the case forward."""
+
+    status = SelectField(_l("New status"))
+    outcome = SelectField(_l("Outcome (when closing)"), default="")
+    reason = _text(_l("Reason"), _l("Give the reason for the change."))
+    submit = SubmitField(_l("Change status"))
+
+
+class AssignForm(FlaskForm):
+    """Who is responsible."""
+
+    assignee = SelectField(_l("Responsible officer"))
+    submit = SubmitField(_l("Assign"))
+
+
+class TriageForm(FlaskForm):
+    """Likelihood × impact."""
+
+    likelihood = SelectField(_l("Likelihood (1 = rare, 5 = almost certain)"), coerce=int,
+                             choices=options((n, str(n)) for n in range(1, 6)))
+    impact = SelectField(_l("Impact (1 = minor, 5 = severe)"), coerce=int,
+                         choices=options((n, str(n)) for n in range(1, 6)))
+    submit = SubmitField(_l("Save rating"))
+
+
+class CategoryForm(FlaskForm):
+    """Re-classify."""
+
+    category = SelectField(_l("Category"))
+    submit = SubmitField(_l("Change category"))
+
+
+class GrantForm(FlaskForm):
+    """Give a colleague access."""
+
+    colleague = SelectField(_l("Colleague"))
+    submit = SubmitField(_l("Grant access"))
+
+
+class RecuseForm(FlaskForm):
+    """Step away for a conflict of interest."""
+
+    reason = _text(_l("Why you step away (for example a conflict of interest)"),
+                   _l("Give the reason for stepping away."))
+    submit = SubmitField(_l("Step away from this case"))
+
+
+class TransferForm(FlaskForm):
+    """Hand the case to another institution."""
+
+    institution = SelectField(_l("Receiving institution"))
+    reason = _text(_l("Reason for the transfer"), _l("Give the reason for the transfer."))
+    keep_access = BooleanField(_l("Keep my own access to the case"))
+    submit = SubmitField(_l("Transfer the case"))
