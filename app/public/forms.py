@@ -10,12 +10,14 @@ from wtforms import (
     HiddenField,
     MultipleFileField,
     RadioField,
+    SelectMultipleField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.services.attachments import Upload
 from app.services.categories import CATEGORY_LABELS
@@ -105,12 +107,23 @@ class ReportForm(ReporterForm):
     # assistive technology by the template.
     website = StringField(_l("Leave this field empty"))
     attachments = MultipleFileField(_l("Documents, photos or other files (optional)"))
+    excluded_officers = SelectMultipleField(
+        _l("Officers who must not see this report (optional)"),
+        description=_l("Tick anyone you believe is involved or biased. They get no key to "
+                       "your report, and nobody can give them one later."),
+        choices=[], coerce=int, widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput())
     submission_token = HiddenField()
 
     def set_categories(self, codes: list[str]) -> None:
         """Offer the institution's categories, labelled in the reader's language."""
         self.category.choices = [SelectChoice("", _l("Choose…"))] + [
             SelectChoice(code, CATEGORY_LABELS[code]) for code in codes]
+
+    def set_officers(self, officers: list[tuple[int, str]]) -> None:
+        """Offer the institution's officers for exclusion (when the institution allows it)."""
+        self.excluded_officers.choices = [SelectChoice(officer_id, name)
+                                          for officer_id, name in officers]
 
     def validate_website(self, field) -> None:
         """The honeypot: a filled-in value means a robot (or a very unusual person)."""

@@ -11,6 +11,7 @@ from app.public import bp
 from app.public.forms import ReportForm, uploads_of
 from app.ratelimits import per_institution, report_limit
 from app.services import ServiceError
+from app.services.access import entitled_officers
 from app.services.external_channels import external_channels
 from app.services.institutions import find_institution, list_institutions
 from app.services.intake import ReportAlreadySent, ReportEntry, submit_report
@@ -45,6 +46,9 @@ def institution(slug: str):
 def _report_form(institution: Institution) -> ReportForm:
     form = ReportForm()
     form.set_categories(institution.categories)
+    if institution.allow_exclusions:
+        form.set_officers([(officer.id, officer.display_name)
+                           for officer in entitled_officers(institution)])
     return form
 
 
@@ -95,4 +99,6 @@ def entry_of(form: ReportForm) -> ReportEntry:
         name=form.name.data,
         contact=form.contact.data,
         seeks_status=bool(form.seeks_status.data),
+        language=str(get_locale()),
+        excluded_officers=tuple(form.excluded_officers.data or ()),
     )
