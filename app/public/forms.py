@@ -10,8 +10,8 @@ from wtforms import (
     HiddenField,
     MultipleFileField,
     RadioField,
-    SelectMultipleField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
