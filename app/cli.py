@@ -1,11 +1,14 @@
-"""Operator commands: ``flask --app wsgi <command>``."""
+"""Operator commands: ``flask --app wsgi <command>``.
+
+``purge`` and ``remind`` are meant to run daily, from cron or a systemd timer.
+"""
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.models import InstitutionKind, Jurisdiction, Role
-from app.services import ServiceError
+from app.services import ServiceError, audit, notifications, retention
 from app.services.accounts import create_user
 from app.services.categories import STANDARD_CATEGORIES
 from app.services.demo import DEMO_PASSWORD, seed_demo_network
@@ -94,7 +97,71 @@ def create_user_command(
     click.echo(f"Created account {user.email}.")
 
 
+# What a break's reason means, for the operator reading the output.
+CHAIN_BREAKS = {
+    "link": "it does not follow the entry before it (an entry was deleted, inserted or moved)",
+    "content": "its recorded fields were changed after it was written",
+}
+
+
+@click.command("audit-verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Check the audit log's hash chain; exit status 1 when it is broken.
+
+    Record the printed head somewhere the database's operators cannot change: deleting the
+    newest entries leaves a valid but shorter chain, which only an older head reveals.
+    """
+    report = audit.verify_chain()
+    if report.broken is not None:
+        click.echo(f"Checked {report.checked} audit entries before the first break.")
+        click.echo(f"BROKEN at entry {report.broken.entry_id}: "
+                   f"{CHAIN_BREAKS.get(report.broken.reason, report.broken.reason)}.")
+        click.echo(f"Hash of the last intact entry: {report.head_hash}")
+        raise SystemExit(1)
+    click.echo(f"Checked {report.checked} audit entries: the chain is intact.")
+    if report.head_id is None:
+        click.echo("Head: none (the log is empty).")
+    else:
+        click.echo(f"Head: entry {report.head_id}, hash {report.head_hash}")
+
+
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Delete closed cases whose institution's retention period has ended.
+
+    Run it once a day from cron or a systemd timer, on one node only.
+    """
+    deleted = retention.purge_expired()
+    click.echo(f"Deleted {deleted} case(s) after their retention period.")
+
+
+@click.command("notify")
+@with_appcontext
+def notify_command() -> None:
+    """E-mail officers about new reports and reporters' replies since the last run.
+
+    Run it from a timer (hourly, say) on one node: notices are batched so that an e-mail's
+    time does not tell when a reporter acted.
+    """
+    sent = notifications.send_pending_notices()
+    click.echo(f"Sent {sent} notice e-mail(s).")
+
+
+@click.command("remind")
+@with_appcontext
+def remind_command() -> None:
+    """E-mail officers about cases whose deadline is near or has passed.
+
+    Run it once a day from cron or a systemd timer on one node; each run sends again.
+    """
+    sent = notifications.send_daily_reminders()
+    click.echo(f"Sent {sent} reminder e-mail(s).")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (seed_demo_command, create_institution_command, create_user_command):
+    for command in (seed_demo_command, create_institution_command, create_user_command,
+                    audit_verify_command, purge_command, notify_command, remind_command):
         app.cli.add_command(command)

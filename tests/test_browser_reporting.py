@@ -23,7 +23,7 @@ from app.models import Institution, Report
 from app.services.access import officer_data_key
 from app.services.accounts import find_user
 from app.services.casefile import read_content
-from app.services.casework import send_officer_message
+from app.services.casework import CaseAccess, send_officer_message
 from app.services.demo import DEMO_PASSWORD
 from config import TestConfig
 from tests.helpers import catalogue_translation
@@ -232,7 +232,7 @@ def officer_replies(served, marker: str, text: str) -> None:
                 assert data_key is not None, "the report was not sealed to the officer"
                 content, _identity = read_content(report, data_key)
                 if marker in content["what_happened"]:
-                    send_officer_message(report, officer, data_key, text)
+                    send_officer_message(CaseAccess(report, officer, data_key), text)
                     break
             else:
                 pytest.fail(f"no report of {INSTITUTION} holds {marker!r}")

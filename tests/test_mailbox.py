@@ -7,8 +7,7 @@ from app.crypto import receipts as receipt_crypto
 from app.extensions import db
 from app.models import Message, Report, ReporterSession
 from app.services import mailbox as mailbox_service
-from app.services.access import officer_data_key
-from app.services.casework import send_officer_message
+from app.services.casework import open_case, send_officer_message
 from tests.helpers import (
     csrf_token,
     officer_private_key,
@@ -32,8 +31,7 @@ def officer_replies(app, text: str) -> None:
     with app.app_context():
         report = db.session.scalars(select(Report)).one()
         officer, private_key = officer_private_key("officer1.utena@demo.example.org")
-        send_officer_message(report, officer, officer_data_key(report, officer, private_key),
-                             text)
+        send_officer_message(open_case(report, officer, private_key), text)
 
 
 def mailbox_page(client) -> str:

@@ -92,6 +92,10 @@ class Report(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     likelihood: Mapped[int | None]  # triage, 1–5
+    # "new_report" or "reporter_replied" until `flask notify` has told the officers. Notices
+    # go out in batches, never during the reporter's request, so an e-mail's arrival time
+    # does not tell when a reporter acted.
+    pending_notice: Mapped[str | None] = mapped_column(String(16), index=True)
     # The deadline the case works towards now (app/services/deadlines.py), kept in a column
     # so the inbox sorts and filters by it in SQL, with no per-row computation.
     due_on: Mapped[date | None] = mapped_column(Date)

@@ -90,6 +90,7 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
     report = Report(ref=new_ref(), institution=institution, category=entry.category,
                     status=ReportStatus.NEW, received_on=today(), submission_digest=digest)
     refresh_deadline(report)
+    report.pending_notice = "new_report"
     write_content(report, data_key, _content(entry), _identity(entry))
     receipt, scheme, keys = issue_receipt()
     report.receipt_scheme_id = scheme.id

@@ -172,4 +172,5 @@ def send_reporter_message(access: MailboxAccess, text: str, uploads: list[Upload
         raise ServiceError(_("The message is too long."))
     files = clean_uploads(uploads, already_stored=stored_file_bytes(access.report))
     add_message(access.report, access.data_key, Author.REPORTER, text.strip(), files)
+    access.report.pending_notice = access.report.pending_notice or "reporter_replied"
     db.session.commit()

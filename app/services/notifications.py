@@ -6,9 +6,12 @@ any report: mailboxes, mail servers and forwarding rules are outside Skaidra's e
 Notices go to the active officers of the report's institution who hold a sealed copy of its
 key, each in their own language.
 
-Mail is sent inline over SMTP with a short timeout, so this stays simple. A failure is
-logged by exception class only (never an address or a server reply, which may contain one)
-and never reaches the caller: a reporter's submission must not fail because of mail.
+Notices of new reports and replies are never sent during the reporter's request: intake
+and the mailbox only mark the report (``Report.pending_notice``), and ``flask notify``, run
+from a timer (hourly, say), sends what is pending. An e-mail's arrival time, and the mail
+server's headers and logs, then tell only that something happened since the last run, not
+the second a reporter acted. A failure is logged by exception class only (never an address
+or a server reply, which may contain one) and never reaches the caller.
 """
 
 import smtplib
@@ -21,6 +24,8 @@ from email.message import EmailMessage
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from app.extensions import db
@@ -35,7 +40,7 @@ def notify_new_report(report: Report) -> int:
     Call after the report is committed. Never raises.
     """
     return _send(lambda: [_case_notice(user, report, "email/new_report.txt",
-                                       _("New report for %(institution)s"))
+                                       _l("New report for %(institution)s"))
                           for user in _readers(report)])
 
 
@@ -45,8 +50,23 @@ def notify_reporter_replied(report: Report) -> int:
     Call after the message is committed. Never raises.
     """
     return _send(lambda: [_case_notice(user, report, "email/reporter_replied.txt",
-                                       _("New message from a reporter to %(institution)s"))
+                                       _l("New message from a reporter to %(institution)s"))
                           for user in _readers(report)])
+
+
+NOTICES = {"new_report": notify_new_report, "reporter_replied": notify_reporter_replied}
+
+
+def send_pending_notices() -> int:
+    """Send the notices intake and the mailbox have queued, and clear them; returns the
+    number of e-mails sent. Run by ``flask notify``."""
+    sent = 0
+    for report in db.session.scalars(select(Report).where(Report.pending_notice.is_not(None))
+                                     .order_by(Report.id)).all():
+        kind, report.pending_notice = report.pending_notice, None
+        db.session.commit()
+        sent += NOTICES.get(kind, notify_new_report)(report)
+    return sent
 
 
 @dataclass
@@ -128,15 +148,16 @@ def _language(user: User) -> str:
     return user.language if user.language in languages else languages[0]
 
 
-def _case_notice(user: User, report: Report, template: str, subject: str) -> EmailMessage:
+def _case_notice(user: User, report: Report, template: str, subject: LazyString
+                 ) -> EmailMessage:
     """One notice about one case, in the recipient's language.
 
-    :param subject: an untranslated message id with an ``%(institution)s`` placeholder.
+    :param subject: a lazy message with an ``%(institution)s`` placeholder, translated here.
     """
     language = _language(user)
     institution = report.institution.name(language)
     with force_locale(language):
-        return _email(user, language, _(subject, institution=institution),
+        return _email(user, language, str(subject) % {"institution": institution},
                       render_template(template, institution=institution,
                                       case_url=_case_url(report)))
 
@@ -144,14 +165,14 @@ def _case_notice(user: User, report: Report, template: str, subject: str) -> Ema
 def _reminder(user: User, groups: list[_DueCases]) -> EmailMessage:
     """The daily reminder for one officer: counts and links per institution."""
     language = _language(user)
+    listed = sorted(({"institution": group.institution.name(language),
+                      "overdue": group.overdue, "due_soon": group.due_soon} for group in groups),
+                    key=lambda group: group["institution"])
     with force_locale(language):
         return _email(user, language, _("Deadlines near or passed in your cases"),
-                      render_template(
-                          "email/reminder.txt", due_soon_days=DUE_SOON_DAYS,
-                          workspace_url=_staff_url("/staff/"),
-                          groups=[{"institution": group.institution.name(language),
-                                   "overdue": group.overdue, "due_soon": group.due_soon}
-                                  for group in groups]))
+                      render_template("email/reminder.txt", groups=listed,
+                                      due_soon_days=DUE_SOON_DAYS,
+                                      workspace_url=_staff_url("/staff/")))
 
 
 def _email(user: User, language: str, subject: str, body: str) -> EmailMessage:
@@ -161,9 +182,9 @@ def _email(user: User, language: str, subject: str, body: str) -> EmailMessage:
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = user.email
     message["Subject"] = subject
-    message["Content-Language"] = language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
+    message["Content-Language"] = language  # after set_content, which drops Content-* headers
     return message
 
 
@@ -212,10 +233,14 @@ def _connect(config) -> smtplib.SMTP:
         smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
     else:
         smtp = smtplib.SMTP(server, port, timeout=timeout)
-        if config["MAIL_USE_TLS"]:
+    try:
+        if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
             smtp.starttls(context=context)
-    if config["MAIL_USERNAME"]:
-        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    except BaseException:
+        smtp.close()
+        raise
     return smtp
 
 
