@@ -1,19 +1,289 @@
-"""Administration pages (being built)."""
+"""Administration pages: an institution's members, settings, recovery code, audit log and
+sharing material; the network's institutions for the platform admin.
+
+Secrets made here (invitation and recovery links, recovery codes) are rendered in the
+response to the POST that made them and never again: there is nothing to reload.
+"""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.admin import bp
-from app.models import Role
-from app.staff.guards import institution_role, network_role
+from app.admin.forms import (
+    InstitutionForm,
+    InviteForm,
+    NewInstitutionForm,
+    RecoverAccountForm,
+    RecoveryCodeForm,
+    RolesForm,
+    SettingsForm,
+)
+from app.models import Institution, Role
+from app.services import ServiceError, administration, permissions
+from app.services.institutions import find_institution
+from app.staff.forms import ActionForm
+from app.staff.guards import current_staff, institution_role, network_role
+
+# Numbered page links either side of the current page of the audit log.
+PAGE_RADIUS = 2
+
+
+def account_link_url(token: str) -> str:
+    """The one-time link as the person will open it: the configured staff address when
+    there is one, else this request's (the admin's own) address."""
+    base = current_app.config.get("STAFF_BASE_URL")
+    if base:
+        return base + url_for("staff.account_link", token=token)
+    return url_for("staff.account_link", token=token, _external=True)
+
+
+def _me():
+    return current_staff().user
+
+
+@bp.context_processor
+def labels() -> dict:
+    """Role labels for the administration templates."""
+    return {"role_label": administration.ROLE_LABELS.__getitem__}
+
+
+def _member_or_404(institution: Institution, user_id: int) -> administration.Member:
+    member = administration.find_member(institution, user_id)
+    if member is None:
+        abort(404)
+    return member
 
 
 @bp.get("/i/<slug>/admin/")
 @institution_role(Role.INSTITUTION_ADMIN)
 def institution(institution):
-    """The institution's administration overview."""
-    return institution.slug
+    """The institution's administration overview: its members."""
+    return render_template("admin/institution.html", institution=institution,
+                           members=administration.members(institution))
+
+
+@bp.route("/i/<slug>/admin/invite", methods=["GET", "POST"])
+@institution_role(Role.INSTITUTION_ADMIN)
+def invite(institution):
+    """Invite a person; the link is shown once, on the page that answers the form."""
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            token = administration.invite_member(institution, form.email.data,
+                                                 form.display_name.data,
+                                                 Role(form.role.data), _me())
+        except ServiceError as error:
+            form.email.errors.append(str(error))
+        else:
+            return render_template("admin/invited.html", institution=institution,
+                                   email=form.email.data,
+                                   link=account_link_url(token) if token else None)
+    return render_template("admin/invite.html", institution=institution, form=form)
+
+
+def _member_page(institution, member, roles_form=None, *, roles_error=None, error=None,
+                 status=200):
+    if roles_form is None:
+        roles_form = RolesForm(formdata=None)
+        roles_form.fill(member)
+    return render_template("admin/member.html", institution=institution, member=member,
+                           roles_form=roles_form, roles_error=roles_error,
+                           error=error), status
+
+
+@bp.get("/i/<slug>/admin/members/<int:user_id>")
+@institution_role(Role.INSTITUTION_ADMIN)
+def member(institution, user_id: int):
+    """One member: roles, deactivation, account recovery."""
+    return _member_page(institution, _member_or_404(institution, user_id))
+
+
+@bp.post("/i/<slug>/admin/members/<int:user_id>/roles")
+@institution_role(Role.INSTITUTION_ADMIN)
+def member_roles(institution, user_id: int):
+    """Change a member's roles (none at all removes them from the institution)."""
+    found = _member_or_404(institution, user_id)
+    form = RolesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        administration.change_roles(found.user, institution, form.roles(), _me())
+    except ServiceError as error:
+        return _member_page(institution, found, form, roles_error=str(error), status=400)
+    flash(_("The roles of %(name)s have been saved.", name=found.user.display_name))
+    if not permissions.has_role(_me(), institution, Role.INSTITUTION_ADMIN):
+        return redirect(url_for("staff.dashboard"))
+    if administration.find_member(institution, user_id) is None:
+        return redirect(url_for("admin.institution", slug=institution.slug))
+    return redirect(url_for("admin.member", slug=institution.slug, user_id=user_id))
+
+
+def _switch(institution, user_id: int, operation, done: str):
+    found = _member_or_404(institution, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        operation(found.user, institution, _me())
+    except ServiceError as error:
+        return _member_page(institution, found, error=str(error), status=400)
+    flash(done % {"name": found.user.display_name})
+    return redirect(url_for("admin.member", slug=institution.slug, user_id=user_id))
+
+
+@bp.post("/i/<slug>/admin/members/<int:user_id>/deactivate")
+@institution_role(Role.INSTITUTION_ADMIN)
+def deactivate(institution, user_id: int):
+    """Block a member's account: sessions end, sign-in is refused."""
+    return _switch(institution, user_id, administration.deactivate,
+                   _("The account of %(name)s has been deactivated."))
+
+
+@bp.post("/i/<slug>/admin/members/<int:user_id>/reactivate")
+@institution_role(Role.INSTITUTION_ADMIN)
+def reactivate(institution, user_id: int):
+    """Let a deactivated member sign in again."""
+    return _switch(institution, user_id, administration.reactivate,
+                   _("The account of %(name)s is active again."))
+
+
+@bp.route("/i/<slug>/admin/recover", methods=["GET", "POST"])
+@institution_role(Role.INSTITUTION_ADMIN)
+def recover(institution):
+    """Recover the account of a member who lost their password, with the recovery code."""
+    form = RecoverAccountForm()
+    form.offer(administration.members(institution), request.args.get("user", type=int),
+               _me().id)
+    if form.validate_on_submit():
+        # The form offers members only; a member removed meanwhile is simply gone.
+        found = _member_or_404(institution, form.person.data)
+        try:
+            token = administration.recover_member(found.user, institution,
+                                                  form.recovery_code.data, _me())
+        except ServiceError as error:
+            form.recovery_code.errors.append(str(error))
+        else:
+            return render_template("admin/recovered.html", institution=institution,
+                                   member=found, link=account_link_url(token))
+    return render_template("admin/recover.html", institution=institution, form=form)
+
+
+@bp.route("/i/<slug>/admin/settings", methods=["GET", "POST"])
+@institution_role(Role.INSTITUTION_ADMIN)
+def settings(institution):
+    """Deadlines, retention, categories, languages, embedding and exclusions."""
+    form = SettingsForm()
+    if not form.is_submitted():
+        form.fill(institution)
+    if form.validate_on_submit():
+        try:
+            changed = administration.change_settings(institution, form.settings(), _me())
+        except ServiceError as error:
+            form.embed_origins.errors.append(str(error))
+        else:
+            flash(_("The settings have been saved.") if changed
+                  else _("Nothing was changed."))
+            return redirect(url_for("admin.settings", slug=institution.slug))
+    return render_template("admin/settings.html", institution=institution, form=form)
+
+
+@bp.route("/i/<slug>/admin/recovery-code", methods=["GET", "POST"])
+@institution_role(Role.INSTITUTION_ADMIN)
+def recovery_code(institution):
+    """Replace the recovery code; the new one is shown once."""
+    form = RecoveryCodeForm()
+    if form.validate_on_submit():
+        try:
+            code = administration.regenerate_recovery_code(institution,
+                                                           form.current_code.data, _me())
+        except ServiceError as error:
+            form.current_code.errors.append(str(error))
+        else:
+            return render_template("admin/recovery_code_new.html", institution=institution,
+                                   code=code)
+    return render_template("admin/recovery_code.html", institution=institution, form=form)
+
+
+def page_window(page: int, pages: int) -> list[int | None]:
+    """Page numbers to link: the first, the last and a few around the current one; None
+    marks a gap."""
+    shown = sorted({1, pages, *range(max(1, page - PAGE_RADIUS),
+                                     min(pages, page + PAGE_RADIUS) + 1)})
+    window: list[int | None] = []
+    for number in shown:
+        if window and number - window[-1] > 1:
+            window.append(None)
+        window.append(number)
+    return window
+
+
+@bp.get("/i/<slug>/admin/audit")
+@institution_role(Role.INSTITUTION_ADMIN)
+def audit_log(institution):
+    """The institution's audit log, newest first."""
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    rows, pages = administration.audit_log(institution, page)
+    if page > pages:
+        abort(404)
+    return render_template("admin/audit.html", institution=institution, rows=rows,
+                           page=page, pages=pages, window=page_window(page, pages))
+
+
+@bp.get("/i/<slug>/admin/sharing")
+@institution_role(Role.INSTITUTION_ADMIN)
+def sharing(institution):
+    """Links to the channel's sharing material for the institution's web team."""
+    return render_template("admin/sharing.html", institution=institution,
+                           public_pages="public.share" in current_app.view_functions)
 
 
 @bp.get("/platform/")
 @network_role("is_platform_admin")
 def platform():
     """The institutions of the network."""
-    return "platform"
+    return render_template("admin/platform.html",
+                           summaries=administration.network_overview(str(get_locale())))
+
+
+@bp.route("/platform/institutions/new", methods=["GET", "POST"])
+@network_role("is_platform_admin")
+def new_institution():
+    """Add an institution and invite its first administrator."""
+    form = NewInstitutionForm()
+    if form.validate_on_submit():
+        try:
+            created = administration.create_institution_with_admin(
+                form.slug.data, form.profile(), form.settings(), form.admin_email.data,
+                form.admin_name.data, _me())
+        except ServiceError as error:
+            form.slug.errors.append(str(error))
+        else:
+            link = account_link_url(created.invitation) if created.invitation else None
+            return render_template("admin/institution_created.html", created=created,
+                                   admin_email=form.admin_email.data, link=link)
+    return render_template("admin/institution_form.html", form=form, institution=None)
+
+
+@bp.route("/platform/institutions/<slug>", methods=["GET", "POST"])
+@network_role("is_platform_admin")
+def edit_institution(slug: str):
+    """Change an institution's names, kind, jurisdiction and settings."""
+    found = find_institution(slug)
+    if found is None:
+        abort(404)
+    form = InstitutionForm()
+    if not form.is_submitted():
+        form.fill(found)
+    if form.validate_on_submit():
+        try:
+            changed = administration.change_settings(found, form.settings(), _me(),
+                                                     profile=form.profile())
+        except ServiceError as error:
+            form.name_lt.errors.append(str(error))
+        else:
+            flash(_("The institution has been saved.") if changed
+                  else _("Nothing was changed."))
+            return redirect(url_for("admin.platform"))
+    return render_template("admin/institution_form.html", form=form, institution=found)
