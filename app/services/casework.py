@@ -329,9 +329,10 @@ def transfer(access: CaseAccess, target: Institution, reason: str, keep_access: 
     db.session.expire(report, ["sealed_keys"])
     report.institution, report.assignee = target, None
     db.session.flush()
-    holders = {officer.id for officer in readers(report)}
+    # The reporter's exclusions travel with the report: they name people, not institutions.
+    skip = {officer.id for officer in readers(report)} | set(excluded_officers(access))
     for officer in entitled_officers(target):
-        if officer.id not in holders:
+        if officer.id not in skip:
             seal_to_officer(report, access.data_key, officer)
     reseal_recovery_key(report, access.data_key)
     refresh_deadline(report)

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete
 
@@ -218,6 +219,9 @@ def complete_sign_in(access: StaffAccess, code: str) -> str:
 def _finish(access: StaffAccess) -> str:
     """Replace the pending session by a new signed-in one (a new id: no fixation)."""
     user, private_key = access.user, access.private_key_bytes
+    language = str(get_locale())
+    if language in current_app.config["LANGUAGES"]:
+        user.language = language  # e-mails follow the language the workspace is used in
     db.session.delete(access.session)
     audit.record("login", actor=user)
     return _open_session(user, SessionStage.SIGNED_IN, private_key)
