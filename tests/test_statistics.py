@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 from app.extensions import db
 from app.models import Outcome, Report, ReportStatus
 from app.services import ServiceError
-from app.services.deadlines import refresh_deadline, today
+from app.services.deadlines import add_months, refresh_deadline, today
 from app.services.institutions import find_institution
 from app.services.intake import ReportEntry, submission_digest, submit_report
 from app.services.statistics import (
@@ -140,12 +140,24 @@ def test_feedback_share_uses_calendar_months_from_acknowledgement(file_report):
                 feedback_on=date(2024, 2, 29))  # in time, on the last day
     file_report("utena", date(2024, 1, 8), acknowledged_on=date(2024, 1, 10),
                 feedback_on=date(2024, 4, 11))  # a day late
+    file_report("utena", date(2024, 1, 8), acknowledged_on=date(2024, 1, 10),
+                feedback_on=date(2024, 1, 30))  # well in time
+    file_report("utena", date(2024, 1, 8), acknowledged_on=date(2024, 1, 10),
+                feedback_on=date(2024, 6, 30))  # far too late
     file_report("utena", date(2024, 1, 8), acknowledged_on=date(2024, 1, 10))  # none: late
+    file_report("utena", date(2024, 1, 1))  # neither acknowledged nor answered: late
     file_report("utena", today(), acknowledged_on=today())  # deadline ahead: not measured
 
     stats = institution_statistics(find_institution("utena"))
 
-    assert stats.share_feedback_in_time == pytest.approx(1 / 3)
+    assert stats.share_feedback_in_time == pytest.approx(2 / 6)
+
+
+def test_calendar_months_are_28_to_31_days_as_the_feedback_query_assumes():
+    days = [date(2023, 1, 1) + timedelta(days=n) for n in range(3 * 366)]
+    for months in range(13):
+        lengths = {(add_months(day, months) - day).days for day in days}
+        assert 28 * months <= min(lengths) and max(lengths) <= 31 * months
 
 
 def test_overdue_now_counts_open_cases_whose_deadline_has_passed(file_report):

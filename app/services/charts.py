@@ -35,9 +35,9 @@ def bar_chart_svg(title: str, rows: list[tuple[str, Count | int]], description: 
     title and description; by default it is derived from the content, so give one when a
     page shows the same chart twice.
     """
+    content = [str(title), str(description), *(f"{label}\t{value}" for label, value in rows)]
     chart_id = chart_id or "chart-" + hashlib.sha256(
-        repr((title, description, [(label, str(value)) for label, value in rows]))
-        .encode()).hexdigest()[:12]
+        "\n".join(content).encode()).hexdigest()[:12]
     if not CHART_ID.fullmatch(chart_id):
         raise ValueError("chart_id must be a plain identifier")
     numbers = [_count(value) for _label, value in rows]

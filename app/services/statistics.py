@@ -40,7 +40,7 @@ from babel.dates import format_skeleton
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Integer, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Date, Integer, case, cast, func, literal, select
 
 from app.extensions import db
 from app.models import Institution, Outcome, Report, ReportStatus
@@ -178,7 +178,12 @@ class _Dates(NamedTuple):
 
 
 class _Gathering:
-    """The queries behind one :class:`Statistics`; every one is scoped the same way."""
+    """The queries behind one :class:`Statistics`, all scoped the same way.
+
+    Report rows are wide (sealed keys and ciphertext live beside the metadata), so each
+    query scans the table once and returns aggregates: five scans per page, whatever the
+    number of reports.
+    """
 
     def __init__(self, institution_id: int | None, start: date | None, end: date | None):
         if start and end and end < start:
@@ -196,32 +201,34 @@ class _Gathering:
         self.withheld = False
 
     def statistics(self) -> Statistics:
-        per_day = self._grouped(Report.received_on)
-        outcomes = self._grouped(Report.outcome, Report.outcome.is_not(None))
-        overdue = db.session.scalar(select(func.count()).select_from(Report).where(
-            *self.where, Report.status != ReportStatus.CLOSED, Report.due_on < self.today))
+        per_day = self._tally(Report.received_on)
+        kinds = self._tally(Report.category, Report.status, Report.outcome, Report.institution_id)
+        acknowledged, fed_back = self._days_to_acknowledge_and_feedback()
+        deadlines, near_feedback_deadline = self._deadline_counts()
         figures = dict(
             total=self._one(sum(per_day.values())),
-            by_month=self._breakdown(self._months(per_day)),
-            by_category=self._breakdown(self._ordered(self._grouped(Report.category),
-                                                      STANDARD_CATEGORIES)),
-            by_status=self._breakdown(self._ordered(self._grouped(Report.status),
-                                                    ReportStatus)),
-            by_outcome=self._breakdown(self._ordered(outcomes, Outcome)),
-            by_institution=self._breakdown(self._per_institution()) if self.protect else [],
-            median_days_to_acknowledge=self._median(Report.acknowledged_on),
-            median_days_to_feedback=self._median(Report.feedback_on),
-            share_acknowledged_in_time=self._share_acknowledged_in_time(),
-            share_feedback_in_time=self._share_feedback_in_time(),
-            overdue_now=self._one(overdue),
+            by_month=self._breakdown(self._months(_fold(per_day, 0))),
+            by_category=self._breakdown(_ordered(_fold(kinds, 0), STANDARD_CATEGORIES)),
+            by_status=self._breakdown(_ordered(_fold(kinds, 1), ReportStatus)),
+            by_outcome=self._breakdown(_ordered(_fold(kinds, 2), Outcome)),
+            by_institution=(self._breakdown(self._per_institution(_fold(kinds, 3)))
+                            if self.protect else []),
+            median_days_to_acknowledge=self._median(acknowledged),
+            median_days_to_feedback=self._median(fed_back),
+            share_acknowledged_in_time=self._share(deadlines["acknowledged_in_time"],
+                                                   deadlines["acknowledgement_measured"]),
+            share_feedback_in_time=self._share_feedback_in_time(deadlines,
+                                                                near_feedback_deadline),
+            overdue_now=self._one(deadlines["overdue"]),
         )
         # Gathered first: each step above records in self.withheld whether it hid anything.
         return Statistics(institution_id=self.institution_id, period_start=self.start,
                           period_end=self.end, suppressed=self.withheld, **figures)
 
-    def _grouped(self, column, *conditions) -> Counter:
-        query = select(column, func.count()).where(*self.where, *conditions).group_by(column)
-        return Counter({key: number for key, number in db.session.execute(query)})
+    def _tally(self, *columns) -> Counter:
+        """Reports per combination of the columns' values (GROUP BY)."""
+        query = select(*columns, func.count()).where(*self.where).group_by(*columns)
+        return Counter({tuple(row[:-1]): row[-1] for row in db.session.execute(query)})
 
     def _months(self, per_day: Counter) -> list[tuple[str, int]]:
         """Every month of the period; an open end stops at this month or the latest report."""
@@ -239,18 +246,74 @@ class _Gathering:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return months
 
-    @staticmethod
-    def _ordered(counts: Counter, keys) -> list[tuple]:
-        """Every known key in its order, then any unknown ones (a retired category)."""
-        known = list(keys)
-        return [(key, counts[key]) for key in known] + sorted(
-            (key, number) for key, number in counts.items() if key not in known)
-
-    def _per_institution(self) -> list[tuple[str, int]]:
-        counts = self._grouped(Report.institution_id)
+    def _per_institution(self, counts: Counter) -> list[tuple[str, int]]:
         slugs = db.session.execute(select(Institution.id, Institution.slug)
                                    .order_by(Institution.slug))
         return [(slug, counts[institution_id]) for institution_id, slug in slugs]
+
+    def _days_to_acknowledge_and_feedback(self) -> tuple[Counter, Counter]:
+        """How many reports took how many days from receipt to each step."""
+        to_acknowledge = _days_between(Report.acknowledged_on, Report.received_on)
+        to_feedback = _days_between(Report.feedback_on, Report.received_on)
+        query = (select(to_acknowledge, to_feedback, func.count())
+                 .where(*self.where, Report.acknowledged_on.is_not(None)
+                        | Report.feedback_on.is_not(None))
+                 .group_by(to_acknowledge, to_feedback))
+        acknowledged, fed_back = Counter(), Counter()
+        for acknowledge_days, feedback_days, number in db.session.execute(query):
+            if acknowledge_days is not None:
+                acknowledged[acknowledge_days] += number
+            if feedback_days is not None:
+                fed_back[feedback_days] += number
+        return acknowledged, fed_back
+
+    def _deadline_counts(self) -> tuple[dict[str, int], ColumnElement[bool]]:
+        """Reports counted against their deadlines in one scan, and the condition that
+        picks the reports whose feedback SQL cannot settle.
+
+        acknowledgement_due() is receipt + the institution's days, easy in SQL. Feedback is
+        due calendar months later, which SQLite and PostgreSQL add differently (31 January
+        + 1 month), but a month is 28 to 31 days: SQL settles every report outside that
+        band and :meth:`_share_feedback_in_time` asks deadlines.feedback_due() about the rest.
+        """
+        allowed = Institution.acknowledgement_days
+        months = Institution.feedback_months
+        acknowledged = Report.acknowledged_on.is_not(None)
+        day = literal(self.today, Date)
+        # Days from the start of the feedback period to the feedback, or to today.
+        elapsed = (_days_between(func.coalesce(Report.feedback_on, day),
+                                 func.coalesce(Report.acknowledged_on, Report.received_on))
+                   - case((acknowledged, 0), else_=allowed))
+        conditions = {
+            "acknowledgement_measured": acknowledged | (
+                _days_between(day, Report.received_on) > allowed),
+            "acknowledged_in_time": acknowledged & (
+                _days_between(Report.acknowledged_on, Report.received_on) <= allowed),
+            "feedback_surely_in_time": Report.feedback_on.is_not(None)
+                                       & (elapsed <= 28 * months),
+            "feedback_surely_late": elapsed > 31 * months,
+            "overdue": (Report.status != ReportStatus.CLOSED) & (Report.due_on < day),
+        }
+        query = (select(*(func.count(case((condition, 1))) for condition in conditions.values()))
+                 .join(Institution, Report.institution_id == Institution.id)
+                 .where(*self.where))
+        counts = dict(zip(conditions, db.session.execute(query).one(), strict=True))
+        return counts, (elapsed > 28 * months) & (elapsed <= 31 * months)
+
+    def _share_feedback_in_time(self, counts: dict[str, int],
+                                near_deadline: ColumnElement[bool]) -> float | None:
+        query = (select(Report.received_on, Report.acknowledged_on, Report.feedback_on,
+                        Institution.acknowledgement_days, Institution.feedback_months)
+                 .join(Institution, Report.institution_id == Institution.id)
+                 .where(*self.where, near_deadline))
+        in_time = counts["feedback_surely_in_time"]
+        measured = in_time + counts["feedback_surely_late"]
+        for received, acknowledged, feedback, days, months in db.session.execute(query):
+            due = feedback_due(_Dates(received, acknowledged, _Deadlines(days, months)))
+            if feedback is not None or due < self.today:
+                measured += 1
+                in_time += feedback is not None and feedback <= due
+        return self._share(in_time, measured)
 
     def _one(self, number: int) -> Count:
         if self.protect and 0 < number < SUPPRESS_BELOW:
@@ -278,40 +341,32 @@ class _Gathering:
             return False
         return measured > 0
 
-    def _median(self, reached_on) -> float | None:
-        """Median whole days from receipt to the day in column ``reached_on``."""
-        days = db.session.scalars(select(_days_between(reached_on, Report.received_on))
-                                  .where(*self.where, reached_on.is_not(None))).all()
-        return float(stats_math.median(days)) if self._enough(len(days)) else None
+    def _median(self, histogram: Counter) -> float | None:
+        """The median of ``{days: reports}``."""
+        measured = sum(histogram.values())
+        if not self._enough(measured):
+            return None
+        days = sorted(histogram.elements())
+        return float(stats_math.median(days))
 
-    def _share_acknowledged_in_time(self) -> float | None:
-        # The SQL form of deadlines.acknowledgement_due(): receipt + the institution's days.
-        allowed = Institution.acknowledgement_days
-        acknowledged = Report.acknowledged_on.is_not(None)
-        in_time = acknowledged & (
-            _days_between(Report.acknowledged_on, Report.received_on) <= allowed)
-        measured = acknowledged | (
-            _days_between(literal(self.today, Date), Report.received_on) > allowed)
-        query = (select(func.count(case((measured, 1))), func.count(case((in_time, 1))))
-                 .join(Institution, Report.institution_id == Institution.id)
-                 .where(*self.where))
-        measured_count, in_time_count = db.session.execute(query).one()
-        return in_time_count / measured_count if self._enough(measured_count) else None
+    def _share(self, part: int, measured: int) -> float | None:
+        return part / measured if self._enough(measured) else None
 
-    def _share_feedback_in_time(self) -> float | None:
-        # Month arithmetic differs between databases (SQLite rolls 31 January + 1 month
-        # over into March), so the deadline comes from deadlines.feedback_due() in Python.
-        query = (select(Report.received_on, Report.acknowledged_on, Report.feedback_on,
-                        Institution.acknowledgement_days, Institution.feedback_months)
-                 .join(Institution, Report.institution_id == Institution.id)
-                 .where(*self.where))
-        measured = in_time = 0
-        for received, acknowledged, feedback, days, months in db.session.execute(query):
-            due = feedback_due(_Dates(received, acknowledged, _Deadlines(days, months)))
-            if feedback is not None or due < self.today:
-                measured += 1
-                in_time += feedback is not None and feedback <= due
-        return in_time / measured if self._enough(measured) else None
+
+def _fold(tally: Counter, index: int) -> Counter:
+    """One column's totals out of a multi-column tally; no value (None) is left out."""
+    folded = Counter()
+    for key, number in tally.items():
+        if key[index] is not None:
+            folded[key[index]] += number
+    return folded
+
+
+def _ordered(counts: Counter, keys) -> list[tuple]:
+    """Every known key in its order, then any unknown ones (a retired category)."""
+    known = list(keys)
+    return [(key, counts[key]) for key in known] + sorted(
+        (key, number) for key, number in counts.items() if key not in known)
 
 
 def _days_between(later, earlier):
