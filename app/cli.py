@@ -1,6 +1,7 @@
 """Operator commands: ``flask --app wsgi <command>``.
 
-``purge`` and ``remind`` are meant to run daily, from cron or a systemd timer.
+``notify`` is meant to run hourly, ``purge``, ``remind`` and ``audit-verify`` daily, from cron
+or a systemd timer.
 """
 
 import click
@@ -8,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.models import InstitutionKind, Jurisdiction, Role
-from app.services import ServiceError, audit, notifications, retention
+from app.services import ServiceError, account_links, audit, notifications, retention
 from app.services.accounts import create_user
 from app.services.categories import STANDARD_CATEGORIES
 from app.services.demo import DEMO_PASSWORD, seed_demo_network
@@ -29,6 +30,9 @@ def seed_demo_command() -> None:
     for login in logins:
         where = f"  [{login.institution_slug}]" if login.institution_slug else ""
         click.echo(f"  {login.role:<18} {login.email}{where}")
+    click.echo("Staff sign in at /staff/login. The first sign-in of each account sets up "
+               "two-factor: scan the QR code with an authenticator app, or use the key shown "
+               "(e.g. oathtool --totp -b KEY).")
 
 
 @click.command("create-institution")
@@ -104,6 +108,32 @@ CHAIN_BREAKS = {
 }
 
 
+@click.command("invite")
+@with_appcontext
+@click.option("--institution", "institution_slug", required=True,
+              help="Slug of the institution to join.")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice([role.value for role in Role]), default="officer",
+              show_default=True)
+def invite_command(institution_slug: str, email: str, display_name: str, role: str) -> None:
+    """Invite a staff member and print their one-time link (valid ACCOUNT_LINK_DAYS days)."""
+    institution = find_institution(institution_slug)
+    if institution is None:
+        raise click.ClickException(f"No institution with the slug {institution_slug!r}.")
+    try:
+        token = account_links.invite(institution, email, display_name, Role(role), by=None)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    if token is None:
+        click.echo(f"{email} has an account already and now holds the role {role}.")
+        return
+    base = current_app.config.get("STAFF_BASE_URL") or current_app.config.get(
+        "PUBLIC_BASE_URL") or "http://127.0.0.1:8000"
+    click.echo("Send this one-time link to the person, by a channel only they read:")
+    click.echo(f"{base}/staff/link/{token}")
+
+
 @click.command("audit-verify")
 @with_appcontext
 def audit_verify_command() -> None:
@@ -163,5 +193,6 @@ def remind_command() -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (seed_demo_command, create_institution_command, create_user_command,
-                    audit_verify_command, purge_command, notify_command, remind_command):
+                    invite_command, audit_verify_command, purge_command, notify_command,
+                    remind_command):
         app.cli.add_command(command)

@@ -103,3 +103,24 @@ def test_create_user_rejects_short_password_and_unknown_institution(app, runner)
     assert unknown.exit_code != 0
     assert "atlantis" in unknown.output
     assert count(app, User) == 0
+
+
+def test_invite_prints_a_one_time_link_that_opens_the_set_up_page(seeded):
+    result = seeded.test_cli_runner().invoke(args=[
+        "invite", "--institution", "utena", "--email", "new.officer@example.org",
+        "--name", "New Officer"])
+
+    assert result.exit_code == 0, result.output
+    link = result.output.strip().splitlines()[-1]
+    assert link.startswith("http://127.0.0.1:8000/staff/link/")
+    page = seeded.test_client().get(link.removeprefix("http://127.0.0.1:8000"))
+    assert page.status_code == 200
+    assert "new.officer@example.org" in page.get_data(as_text=True)
+
+
+def test_invite_refuses_an_unknown_institution(seeded):
+    result = seeded.test_cli_runner().invoke(args=[
+        "invite", "--institution", "nowhere", "--email", "a@example.org", "--name", "A"])
+
+    assert result.exit_code != 0
+    assert "No institution" in result.output
