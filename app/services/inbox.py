@@ -1,5 +1,9 @@
 """The officers' inbox and overview: lists and counts from plaintext metadata only.
 
+An officer sees only the cases they hold a key for. An officer the reporter excluded, one who
+stepped away, or one who joined after a report arrived does not even learn that the case
+exists (its category and dates could point at the reporter) until a colleague grants access.
+
 Nothing here decrypts: the inbox sorts and filters on status, category, assignee and the
 stored next deadline (``Report.due_on``), so a page costs the same with a hundred reports
 as with a hundred thousand.
@@ -42,7 +46,6 @@ class InboxRow:
     """One case as listed."""
 
     report: Report
-    readable: bool  # the officer holds a key for it
     overdue: bool
     due_soon: bool
 
@@ -58,8 +61,15 @@ class InboxPage:
     counts: dict[str, int]  # per status, plus "overdue" and "soon"
 
 
+def _readable(user: User, institution: Institution) -> Select:
+    """The institution's reports the user holds a key for."""
+    return select(Report).join(SealedKey, (SealedKey.report_id == Report.id)
+                               & (SealedKey.user_id == user.id)).where(
+        Report.institution_id == institution.id)
+
+
 def _filtered(institution: Institution, user: User, chosen: InboxFilter, day: date) -> Select:
-    query = select(Report).where(Report.institution_id == institution.id)
+    query = _readable(user, institution)
     if chosen.status == OPEN:
         query = query.where(Report.status != ReportStatus.CLOSED)
     elif chosen.status != ALL:
@@ -92,36 +102,35 @@ def inbox(institution: Institution, user: User, chosen: InboxFilter) -> InboxPag
         query.options(load_only(*LISTED_COLUMNS))
         .order_by(Report.due_on.is_(None), Report.due_on, Report.id.desc())
         .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    readable = set(db.session.scalars(select(SealedKey.report_id).where(
-        SealedKey.user_id == user.id, SealedKey.report_id.in_([r.id for r in reports]))))
-    rows = [InboxRow(report, report.id in readable,
+    rows = [InboxRow(report,
                      report.due_on is not None and report.due_on < day,
                      report.due_on is not None
                      and day <= report.due_on <= day + timedelta(days=DUE_SOON_DAYS))
             for report in reports]
-    return InboxPage(rows, total, page, pages, counts(institution, day))
+    return InboxPage(rows, total, page, pages, counts(institution, user, day))
 
 
-def counts(institution: Institution, day: date | None = None) -> dict[str, int]:
-    """Cases per status, and open cases overdue or due within DUE_SOON_DAYS."""
+def counts(institution: Institution, user: User, day: date | None = None) -> dict[str, int]:
+    """The user's cases per status, and open ones overdue or due within DUE_SOON_DAYS."""
     day = day or today()
+    readable = _readable(user, institution).subquery()
     result = {status.value: 0 for status in ReportStatus}
     for status, number in db.session.execute(
-            select(Report.status, func.count()).where(Report.institution_id == institution.id)
-            .group_by(Report.status)):
+            select(readable.c.status, func.count()).group_by(readable.c.status)):
         result[ReportStatus(status).value] = number
-    base = select(func.count()).where(Report.institution_id == institution.id)
-    result["overdue"] = db.session.scalar(base.where(Report.due_on < day)) or 0
+    base = select(func.count()).select_from(readable)
+    result["overdue"] = db.session.scalar(base.where(readable.c.due_on < day)) or 0
     result["soon"] = db.session.scalar(base.where(
-        Report.due_on >= day, Report.due_on <= day + timedelta(days=DUE_SOON_DAYS))) or 0
+        readable.c.due_on >= day,
+        readable.c.due_on <= day + timedelta(days=DUE_SOON_DAYS))) or 0
     return result
 
 
-def most_urgent(institution: Institution, limit: int = 10) -> list[Report]:
-    """Open cases with the nearest deadlines, for the overview."""
+def most_urgent(institution: Institution, user: User, limit: int = 10) -> list[Report]:
+    """The user's open cases with the nearest deadlines, for the overview."""
     return list(db.session.scalars(
-        select(Report).options(load_only(*LISTED_COLUMNS))
-        .where(Report.institution_id == institution.id, Report.due_on.is_not(None))
+        _readable(user, institution).options(load_only(*LISTED_COLUMNS))
+        .where(Report.due_on.is_not(None))
         .order_by(Report.due_on, Report.id).limit(limit)))
 
 

@@ -43,8 +43,8 @@ def dashboard():
     institutions = institutions_where(user, Role.OFFICER)
     return render_template(
         "staff/dashboard.html",
-        panels=[(institution, inbox_service.counts(institution),
-                 inbox_service.most_urgent(institution),
+        panels=[(institution, inbox_service.counts(institution, user),
+                 inbox_service.most_urgent(institution, user),
                  retention.due_for_deletion(institution)) for institution in institutions],
         kept=inbox_service.kept_elsewhere(user) if institutions else [],
         today=casework.today())
