@@ -135,3 +135,26 @@ def staff_sign_in(client, app, email: str, password: str = DEMO_PASSWORD,
                                          "code": totp_code(secret)})
     assert response.status_code == 302, text_of(response)
     return secret
+
+
+def send_report_in(client, language: str, slug: str = "utena", files=(), **answers):
+    """Steps 1 and 2 of the public form in one language (``?lang=``); returns the
+    response to sending (the receipt page when accepted)."""
+    path = f"/i/{slug}/report?lang={language}"
+    data = {"csrf_token": csrf_token(client, path), **ANSWERS, **answers}
+    with client.post(path, data=data) as checked:
+        page = text_of(checked)
+    data.update(csrf_token=CSRF.search(page).group(1),
+                submission_token=SUBMISSION.search(page).group(1),
+                attachments=[(io.BytesIO(content), name) for name, content in files])
+    return client.post(f"/i/{slug}/report/send?lang={language}", data=data,
+                       content_type="multipart/form-data")
+
+
+STAFF_CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def staff_csrf_token(client) -> str:
+    """A CSRF token of a signed-in staff member's session (from the page layout)."""
+    with client.get("/staff/overview") as response:
+        return STAFF_CSRF.search(text_of(response)).group(1)

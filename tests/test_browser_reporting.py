@@ -187,7 +187,7 @@ def sign_in(page, receipt: str) -> None:
     form = sign_in_form(page)
     form.locator("input[name=receipt]").fill(receipt)
     form.locator("button[type=submit]").click()
-    assert page.locator("dl.status").is_visible(), page.locator("main").inner_text()
+    page.locator("dl.status").wait_for(state="visible", timeout=15_000)
 
 
 def write_to_officers(page, text: str, name: str, mime_type: str, data: bytes) -> None:

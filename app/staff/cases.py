@@ -1,6 +1,8 @@
 """The officers' case work: overview, inbox, case page and what officers do on it."""
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+import io
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -289,10 +291,10 @@ def case_file(report, file_ref: str):
     found = casework.download(access, file_ref)
     if found is None:
         abort(404)
-    response = make_response(found.data)
-    response.mimetype = (found.content_type if found.content_type in SAFE_TYPES
-                         else "application/octet-stream")
-    response.headers.set("Content-Disposition", "attachment", filename=found.name)
+    # send_file writes an ASCII filename= and an RFC 5987 filename*= for any other letters.
+    response = send_file(io.BytesIO(found.data), as_attachment=True, download_name=found.name,
+                         mimetype=(found.content_type if found.content_type in SAFE_TYPES
+                                   else "application/octet-stream"), max_age=0)
     # Even if a browser ignored the disposition, the file could run nothing.
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
