@@ -1,11 +1,13 @@
-"""Argon2id: the one memory-hard derivation for passwords (and, later, receipts)."""
+"""Key derivation: Argon2id for human secrets (passwords, receipts), HKDF for random ones."""
 
 import secrets
 import threading
 import unicodedata
 from dataclasses import asdict, dataclass
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 SALT_BYTES = 16
 KEY_BYTES = 32
@@ -74,3 +76,10 @@ def derive_key(secret: str, salt: bytes, cost: KdfCost, purpose: bytes) -> bytes
     # must give the same key, or a staff member is locked out of their private key.
     with _ONE_AT_A_TIME:
         return kdf.derive(unicodedata.normalize("NFC", secret).encode("utf-8"))
+
+
+def expand_key(secret: bytes, purpose: bytes, length: int = KEY_BYTES) -> bytes:
+    """HKDF-SHA256 of a high-entropy secret (a random token, a configured key) for one
+    purpose. Never for human secrets: those go through :func:`derive_key`."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None,
+                info=purpose).derive(secret)

@@ -16,13 +16,11 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.crypto.kdf import KdfCost
+from app.crypto.kdf import KdfCost, expand_key
 from app.crypto.recovery import recovery_key_pair
 from app.crypto.staff_keys import (
     new_private_key,
@@ -55,8 +53,7 @@ def _digest(token: str) -> bytes:
 
 
 def _derive(token: str, purpose: bytes, length: int = 32) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None,
-                info=b"skaidra/account-link/" + purpose).derive(token.encode())
+    return expand_key(token.encode(), b"skaidra/account-link/" + purpose, length)
 
 
 def _new_link(user: User, purpose: LinkPurpose, by: User | None) -> tuple[AccountLink, str]:

@@ -17,12 +17,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from app.crypto.kdf import expand_key
 from app.extensions import db
 from app.models import AuditEntry, AuditHead, Institution, User
 
@@ -81,8 +80,7 @@ class ChainReport:
 
 def _key() -> bytes:
     configured = current_app.config.get("AUDIT_KEY") or current_app.config["SECRET_KEY"]
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"skaidra/audit/v1").derive(configured.encode("utf-8"))
+    return expand_key(configured.encode("utf-8"), b"skaidra/audit/v1")
 
 
 def _timestamp(moment: datetime) -> str:
