@@ -127,6 +127,14 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def axe(browser):
+    """The page axe-core runs in: scripts on, the pages' policy bypassed (axe is a script)."""
+    context = browser.new_context(bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture(scope="session")
 def output_dir() -> Path:
     """Where browser tests leave screenshots for review (tests/output/)."""

@@ -33,7 +33,12 @@ from tests.helpers import (
 )
 from tests.support.reporter import CSRF
 from tests.support.server import ServedApp, app_environment, flask_command
-from tests.test_browser_staff import assert_accessible, path_of, submit_code, submit_sign_in
+from tests.test_browser_staff import (
+    assert_accessible,
+    path_of,
+    submit_code,
+    submit_sign_in,
+)
 
 DOMAIN = "demo.example.org"
 ADMIN = f"admin.utena@{DOMAIN}"
@@ -656,7 +661,7 @@ def submit(page, fields: dict[str, str]) -> None:
 
 
 @pytest.mark.browser
-def test_institution_administration_pages_pass_axe(admin_workspace, browser):
+def test_institution_administration_pages_pass_axe(admin_workspace, browser, axe):
     served = admin_workspace
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
@@ -665,39 +670,39 @@ def test_institution_administration_pages_pass_axe(admin_workspace, browser):
 
     for path in ("/", "/sharing", "/audit", "/recover", "/recovery-code"):
         page.goto(base + path + "?lang=en")
-        assert_accessible(browser, page)
+        assert_accessible(axe, page)
     page.goto(f"{base}/?lang=en")
     page.locator("main table a").first.click()
     assert page.locator("main h2#roles-heading").count() == 1
-    assert_accessible(browser, page)
+    assert_accessible(axe, page)
     page.goto(f"{base}/settings?lang=en")
     submit(page, {"acknowledgement_days": "0", "embed_origins": "ftp://files.example"})
     assert page.locator("#acknowledgement_days[aria-invalid=true]").count() == 1
     assert page.locator("#embed_origins-error").inner_text().startswith("Line 1")
-    assert_accessible(browser, page)
+    assert_accessible(axe, page)
     page.goto(f"{base}/invite?lang=en")
     submit(page, {"email": "new.officer@utena.example.org", "display_name": "New Officer"})
     assert "/staff/link/" in page.locator("#account-link").input_value()
-    assert_accessible(browser, page)
+    assert_accessible(axe, page)
     context.close()
 
 
 @pytest.mark.browser
-def test_platform_pages_pass_axe(admin_workspace, browser):
+def test_platform_pages_pass_axe(admin_workspace, browser, axe):
     served = admin_workspace
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     browser_sign_in(page, served, PLATFORM_ADMIN)
 
     page.goto(f"{served.base_url}/staff/platform/?lang=en")
-    assert_accessible(browser, page)
+    assert_accessible(axe, page)
     page.goto(f"{served.base_url}/staff/platform/institutions/new?lang=en")
     submit(page, {"slug": "Not A Slug", "name_lt": "Bandymas"})
     assert page.locator("#slug[aria-invalid=true]").count() == 1
-    assert_accessible(browser, page)
+    assert_accessible(axe, page)
     submit(page, {"slug": "browser-test", "name_en": "Browser test", "name_nb": "Nettleser",
                   "admin_email": "first.admin@browser.example.org",
                   "admin_name": "First Admin"})
     assert page.locator(".recovery-code").count() == 1, page.locator("main").inner_text()
-    assert_accessible(browser, page)
+    assert_accessible(axe, page)
     context.close()

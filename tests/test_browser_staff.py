@@ -64,14 +64,6 @@ def workspace(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def axe(browser):
-    """The page axe-core runs in: scripts on, the pages' policy bypassed (axe is a script)."""
-    context = browser.new_context(bypass_csp=True)
-    yield context.new_page()
-    context.close()
-
-
 @contextmanager
 def browsing(browser, *, javascript: bool = False, **options):
     """A page in a fresh browsing context; JavaScript off unless asked for."""
