@@ -80,7 +80,7 @@ def _filtered(institution: Institution, user: User, chosen: InboxFilter, day: da
         query = query.where(Report.assignee_id == user.id)
     elif chosen.assignee == "none":
         query = query.where(Report.assignee_id.is_(None))
-    elif chosen.assignee.isdigit():
+    elif chosen.assignee.isascii() and chosen.assignee.isdigit():
         query = query.where(Report.assignee_id == int(chosen.assignee))
     if chosen.due == "overdue":
         query = query.where(Report.due_on < day)

@@ -14,7 +14,7 @@ from app.services import inbox as inbox_service
 from app.services.categories import CATEGORY_LABELS
 from app.services.institutions import find_institution, list_institutions
 from app.services.outcomes import OUTCOME_LABELS
-from app.services.permissions import institutions_where
+from app.services.permissions import institutions_where, officers_of
 from app.staff import bp
 from app.staff.case_forms import (
     AssignForm,
@@ -58,7 +58,8 @@ def _filter_form(institution: Institution) -> InboxFilterForm:
         (status.value, label) for status, label in casework.STATUS_LABELS.items()])
     form.category.choices = options([("", _("All categories"))] + [
         (code, CATEGORY_LABELS[code]) for code in institution.categories])
-    form.assignee.choices = options([("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))])
+    form.assignee.choices = options([("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))] + [
+        (str(officer.id), officer.display_name) for officer in officers_of(institution)])
     form.due.choices = options([("", _("Any")), ("overdue", _("Overdue")),
                                  ("soon", _("Due within 3 days"))])
     for field in (form.status, form.category, form.assignee, form.due):
@@ -75,7 +76,7 @@ def inbox(institution):
     page = request.args.get("page", "1")
     chosen = inbox_service.InboxFilter(form.status.data, form.category.data,
                                        form.assignee.data, form.due.data,
-                                       int(page) if page.isdigit() else 1)
+                                       int(page) if page.isascii() and page.isdigit() else 1)
     listing = inbox_service.inbox(institution, current_staff().user, chosen)
     query = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("staff/inbox.html", institution=institution, form=form,
