@@ -5,8 +5,9 @@ stepped away, or one who joined after a report arrived does not even learn that 
 exists (its category and dates could point at the reporter) until a colleague grants access.
 
 Nothing here decrypts: the inbox sorts and filters on status, category, assignee and the
-stored next deadline (``Report.due_on``), so a page costs the same with a hundred reports
-as with a hundred thousand.
+stored next deadline (``Report.due_on``). The cost still grows with the number of cases: the
+page query sorts every matching row, and the counts scan them (bench/inbox.py measures it;
+the closing note of issue 4 says what would make it flat).
 """
 
 from dataclasses import dataclass
