@@ -28,7 +28,9 @@ def key_holders(app) -> set[int]:
 
 
 def test_the_form_offers_no_officers_unless_the_institution_allows_it(seeded):
-    page = text_of(seeded.test_client().get("/i/utena/report?lang=en"))
+    response = seeded.test_client().get("/i/utena/report?lang=en")
+    page = text_of(response)
+    assert response.status_code == 200 and "What happened?" in page
     assert "Officers who must not see this report" not in page
     assert "Integrity officer 2" not in page
 

@@ -1,6 +1,7 @@
 """Column types shared by the models."""
 
 import enum
+from datetime import UTC, datetime
 
 from sqlalchemy import Enum
 
@@ -14,3 +15,9 @@ def str_enum(enum_class: type[enum.StrEnum], length: int = 32) -> Enum:
         validate_strings=True,
         values_callable=lambda members: [member.value for member in members],
     )
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: SQLite hands back naive ones (all times are
+    stored in UTC), PostgreSQL aware ones."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -66,6 +66,12 @@ def seal_to_officer(report: Report, data_key: bytes, officer: User) -> None:
     ))
 
 
+def holds_key(report: Report, user: User) -> bool:
+    """True when the user has their own sealed copy of the report's data key."""
+    return db.session.scalar(select(SealedKey.id).where(
+        SealedKey.report_id == report.id, SealedKey.user_id == user.id)) is not None
+
+
 def officer_data_key(report: Report, user: User, private_key) -> bytes | None:
     """The data key through the officer's own sealed copy; None when they hold none.
 

@@ -21,7 +21,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.crypto.kdf import KdfCost, expand_key
-from app.crypto.recovery import recovery_key_pair
 from app.crypto.staff_keys import (
     new_private_key,
     public_key_of,
@@ -40,9 +39,11 @@ from app.models import (
     SealedKey,
     User,
 )
+from app.models.types import as_utc
 from app.services import ServiceError, audit, two_factor
 from app.services.access import recovery_data_key, seal_to_officer
 from app.services.accounts import check_new_password, find_user, normalise_email
+from app.services.institutions import check_recovery_code
 from app.services.staff_sessions import end_all_sessions
 
 TOKEN_BYTES = 32
@@ -103,8 +104,7 @@ def find_link(token: str) -> AccountLink | None:
     link = db.session.scalar(select(AccountLink).where(AccountLink.token_digest == _digest(token)))
     if link is None or link.used_at is not None:
         return None
-    expires = link.expires_at if link.expires_at.tzinfo else link.expires_at.replace(tzinfo=UTC)
-    return link if expires > datetime.now(UTC) else None
+    return link if as_utc(link.expires_at) > datetime.now(UTC) else None
 
 
 def link_secret(token: str) -> str:
@@ -162,12 +162,7 @@ def recover_account(user: User, institution: Institution, recovery_code: str,
     :raises ServiceError: the code is not this institution's recovery code, or the user is
         not a member of the institution.
     """
-    try:
-        _private, public_key = recovery_key_pair(recovery_code)
-    except ValueError:
-        public_key = b""
-    if public_key != institution.recovery_public_key:
-        raise ServiceError(_("This is not the institution's recovery code."))
+    check_recovery_code(institution, recovery_code)
     if not any(m.institution_id == institution.id for m in user.memberships):
         raise ServiceError(_("This person is not a member of the institution."))
     private_key = new_private_key()

@@ -7,7 +7,7 @@ admin, who creates institutions, gets no role in them and no sealed key.
 """
 
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,13 +26,14 @@ from app.models import (
     SealedKey,
     User,
 )
+from app.models.types import as_utc
 from app.security import ORIGIN
 from app.services import ServiceError, account_links, audit
 from app.services.access import recovery_data_key, reseal_recovery_key
 from app.services.accounts import find_user, normalise_email
 from app.services.categories import STANDARD_CATEGORIES, unknown_categories
 from app.services.deadlines import refresh_deadline
-from app.services.institutions import InstitutionSpec, create_institution
+from app.services.institutions import InstitutionSpec, check_recovery_code, create_institution
 from app.services.permissions import roles_in
 from app.services.staff_sessions import end_all_sessions
 
@@ -246,15 +247,6 @@ def change_settings(institution: Institution, settings: InstitutionSettings, by:
 # --- Recovery code ----------------------------------------------------------------------------
 
 
-def _check_recovery_code(institution: Institution, code: str) -> None:
-    try:
-        matches = recovery_public_key(code) == institution.recovery_public_key
-    except ValueError:
-        matches = False
-    if not matches:
-        raise ServiceError(_("This is not the institution's recovery code."))
-
-
 def regenerate_recovery_code(institution: Institution, current_code: str, by: User) -> str:
     """Replace the institution's recovery code; returns the new one (its only copy).
 
@@ -265,7 +257,7 @@ def regenerate_recovery_code(institution: Institution, current_code: str, by: Us
 
     :raises ServiceError: the current code is not this institution's.
     """
-    _check_recovery_code(institution, current_code)
+    check_recovery_code(institution, current_code)
     reports = db.session.scalars(select(Report).where(
         Report.institution_id == institution.id, Report.recovery_key.is_not(None))).all()
     data_keys = [(report, recovery_data_key(report, current_code)) for report in reports]
@@ -462,7 +454,7 @@ def audit_log(institution: Institution, page: int) -> tuple[list[AuditRow], int]
     names = dict(db.session.execute(
         select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
     rows = [AuditRow(
-        recorded_at=_as_utc(entry.recorded_at),
+        recorded_at=as_utc(entry.recorded_at),
         actor=names.get(entry.actor_id) if entry.actor_id is not None else None,
         action=str(audit.ACTIONS.get(entry.action, entry.action)),
         report_ref=entry.report_ref,
@@ -471,11 +463,6 @@ def audit_log(institution: Institution, page: int) -> tuple[list[AuditRow], int]
                                           key=lambda item: (item[0] != "user", item[0]))],
     ) for entry in entries]
     return rows, pages
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; both databases store UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # --- The network ------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from app.crypto.kdf import expand_key
 from app.extensions import db
 from app.models import AuditEntry, AuditHead, Institution, User
+from app.models.types import as_utc
 
 GENESIS = bytes(32)
 
@@ -84,10 +85,7 @@ def _key() -> bytes:
 
 
 def _timestamp(moment: datetime) -> str:
-    # SQLite hands back naive datetimes; both databases store UTC.
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _entry_hash(key: bytes, entry: AuditEntry, previous: bytes) -> bytes:

@@ -32,6 +32,7 @@ from app.models import (
 from app.services import ServiceError, audit
 from app.services.access import (
     entitled_officers,
+    holds_key,
     officer_data_key,
     reseal_recovery_key,
     seal_to_officer,
@@ -226,7 +227,7 @@ def change_status(access: CaseAccess, status: ReportStatus, reason: str,
 def assign(access: CaseAccess, assignee: User | None) -> None:
     """Make an officer who can read the case responsible for it (or nobody). Commits."""
     report = access.report
-    if assignee is not None and not _holds_key(report, assignee):
+    if assignee is not None and not holds_key(report, assignee):
         raise ServiceError(_("Only an officer who has access to the case can be assigned."))
     report.assignee = assignee
     _event(access, "assigned", officer=assignee.id if assignee else None)
@@ -259,17 +260,12 @@ def reclassify(access: CaseAccess, category: str) -> None:
     db.session.commit()
 
 
-def _holds_key(report: Report, user: User) -> bool:
-    return db.session.scalar(select(SealedKey.id).where(
-        SealedKey.report_id == report.id, SealedKey.user_id == user.id)) is not None
-
-
 def colleagues_without_access(access: CaseAccess) -> list[User]:
     """Active officers of the institution who hold no key for the case and whom the
     reporter did not exclude: the people access can be granted to."""
-    excluded = set(excluded_officers(access))
+    skip = set(excluded_officers(access)) | {user.id for user in readers(access.report)}
     return [officer for officer in entitled_officers(access.report.institution)
-            if officer.id not in excluded and not _holds_key(access.report, officer)]
+            if officer.id not in skip]
 
 
 def readers(report: Report) -> list[User]:

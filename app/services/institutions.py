@@ -87,6 +87,16 @@ def create_institution(spec: InstitutionSpec) -> tuple[Institution, str]:
     return institution, format_recovery_code(recovery_code)
 
 
+def check_recovery_code(institution: Institution, code: str) -> None:
+    """:raises ServiceError: the text is not this institution's recovery code."""
+    try:
+        matches = recovery_public_key(code) == institution.recovery_public_key
+    except ValueError:
+        matches = False
+    if not matches:
+        raise ServiceError(_("This is not the institution's recovery code."))
+
+
 def ensure_institution(spec: InstitutionSpec) -> tuple[Institution, bool]:
     """The institution with the spec's slug, created when missing; True when created.
 

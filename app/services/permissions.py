@@ -8,7 +8,8 @@ who may *try*; the sealed keys decide who *can*.
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Institution, Membership, Report, Role, SealedKey, User
+from app.models import Institution, Membership, Report, Role, User
+from app.services.access import holds_key
 
 
 def roles_in(user: User, institution: Institution) -> set[Role]:
@@ -32,9 +33,8 @@ def may_work_on(user: User, report: Report) -> bool:
     and so does an officer who kept their key when transferring the case elsewhere."""
     if has_role(user, report.institution, Role.OFFICER):
         return True
-    return user.is_active and any(m.role == Role.OFFICER for m in user.memberships) and (
-        db.session.scalar(select(SealedKey.id).where(SealedKey.report_id == report.id,
-                                                     SealedKey.user_id == user.id)) is not None)
+    return (user.is_active and any(m.role == Role.OFFICER for m in user.memberships)
+            and holds_key(report, user))
 
 
 def may_read_statistics(user: User, institution: Institution | None) -> bool:

@@ -91,36 +91,66 @@ def _opened(report: Report, *, record: bool = False) -> casework.CaseAccess:
     return access
 
 
-def _forms(access: casework.CaseAccess, bound: dict) -> dict:
-    """The case page's forms, with choices; ``bound`` holds a form that failed, as typed."""
-    report, language = access.report, str(get_locale())
-    forms = {
-        "reply": ReplyForm(), "note": NoteForm(), "status": StatusForm(),
-        "assign": AssignForm(), "triage": TriageForm(), "category": CategoryForm(),
-        "grant": GrantForm(), "recuse": RecuseForm(), "transfer": TransferForm(),
-        "acknowledge": ActionForm(),
-    }
-    forms.update(bound)
-    forms["status"].status.choices = options([(s.value, casework.STATUS_LABELS[s])
-                                               for s in casework.NEXT_STATUSES[report.status]])
-    forms["status"].outcome.choices = options([("", _("—"))] + [
+def _status_choices(form, access: casework.CaseAccess) -> None:
+    form.status.choices = options([(s.value, casework.STATUS_LABELS[s])
+                                   for s in casework.NEXT_STATUSES[access.report.status]])
+    form.outcome.choices = options([("", _("—"))] + [
         (outcome.value, label) for outcome, label in OUTCOME_LABELS.items()])
-    forms["assign"].assignee.choices = options([("", _("Nobody"))] + [
-        (str(user.id), user.display_name) for user in casework.readers(report)])
+
+
+def _assign_choices(form, access: casework.CaseAccess) -> None:
+    form.assignee.choices = options([("", _("Nobody"))] + [
+        (str(user.id), user.display_name) for user in casework.readers(access.report)])
+
+
+def _category_choices(form, access: casework.CaseAccess) -> None:
+    form.category.choices = options([(code, CATEGORY_LABELS[code])
+                                     for code in access.report.institution.categories])
+
+
+def _grant_choices(form, access: casework.CaseAccess) -> None:
+    form.colleague.choices = options([(str(user.id), user.display_name)
+                                      for user in casework.colleagues_without_access(access)])
+
+
+def _transfer_choices(form, access: casework.CaseAccess) -> None:
+    language = str(get_locale())
+    form.institution.choices = options([
+        (other.slug, other.name(language)) for other in list_institutions(language)
+        if other.id != access.report.institution_id])
+
+
+# Each form of the case page, and how its choices are filled in for a case.
+CASE_FORMS = {
+    "acknowledge": (ActionForm, None), "reply": (ReplyForm, None), "note": (NoteForm, None),
+    "status": (StatusForm, _status_choices), "assign": (AssignForm, _assign_choices),
+    "triage": (TriageForm, None), "category": (CategoryForm, _category_choices),
+    "grant": (GrantForm, _grant_choices), "recuse": (RecuseForm, None),
+    "transfer": (TransferForm, _transfer_choices),
+}
+
+
+def _form(name: str, access: casework.CaseAccess):
+    """One case form bound to this request, with its choices."""
+    form_class, fill_choices = CASE_FORMS[name]
+    form = form_class()
+    if fill_choices is not None:
+        fill_choices(form, access)
+    return form
+
+
+def _forms(access: casework.CaseAccess, bound: dict) -> dict:
+    """The case page's forms; ``bound`` holds a form that failed, as typed. The others show
+    the case's current values."""
+    forms = {name: bound.get(name) or _form(name, access) for name in CASE_FORMS}
+    report = access.report
     if "assign" not in bound:
         forms["assign"].assignee.data = str(report.assignee_id or "")
     if "triage" not in bound:
         forms["triage"].likelihood.data = report.likelihood or 1
         forms["triage"].impact.data = report.impact or 1
-    forms["category"].category.choices = options([(code, CATEGORY_LABELS[code])
-                                                   for code in report.institution.categories])
     if "category" not in bound:
         forms["category"].category.data = report.category
-    forms["grant"].colleague.choices = options([(str(user.id), user.display_name)
-        for user in casework.colleagues_without_access(access)])
-    forms["transfer"].institution.choices = options([
-        (other.slug, other.name(language)) for other in list_institutions(language)
-        if other.id != report.institution_id])
     return forms
 
 
@@ -143,9 +173,14 @@ def case(report):
     return _page(access)
 
 
-def _act(report: Report, name: str, form, action, done: str):
-    """Run one case action: validate, call the service, or show the page again as typed."""
+def _act(report: Report, name: str, action, done: str, then=None):
+    """Run one case action: validate its form, call the service, or show the page again
+    with the form as typed (status 400).
+
+    :param then: where to go afterwards, from the form (the case page by default).
+    """
     access = _opened(report)
+    form = _form(name, access)
     if form.validate_on_submit():
         try:
             action(access, form)
@@ -153,22 +188,17 @@ def _act(report: Report, name: str, form, action, done: str):
             form.form_errors.append(str(error))
         else:
             flash(done)
+            if then is not None:
+                return redirect(then(form))
             return redirect(url_for("staff.case", ref=report.ref) + f"#{name}")
-    # Choices are needed to validate select fields: rebuild them, keep what was typed.
     return _page(access, {name: form}, 400)
-
-
-def _with_choices(report: Report, name: str, form_class):
-    form = form_class()
-    access = _opened(report)
-    return _forms(access, {name: form})[name]
 
 
 @bp.post("/cases/<ref>/acknowledge")
 @case_officer
 def case_acknowledge(report):
     """Acknowledge receipt (and tell the reporter)."""
-    return _act(report, "acknowledge", ActionForm(),
+    return _act(report, "acknowledge",
                 lambda access, form: casework.acknowledge(access),
                 _("The report is acknowledged; the reporter has been told."))
 
@@ -177,7 +207,7 @@ def case_acknowledge(report):
 @case_officer
 def case_reply(report):
     """Send a message to the reporter."""
-    return _act(report, "reply", ReplyForm(),
+    return _act(report, "reply",
                 lambda access, form: casework.send_officer_message(
                     access, form.text.data, uploads_of(form.attachments)),
                 _("Your message has been sent to the reporter's mailbox."))
@@ -187,7 +217,7 @@ def case_reply(report):
 @case_officer
 def case_note(report):
     """Add an internal note."""
-    return _act(report, "note", NoteForm(),
+    return _act(report, "note",
                 lambda access, form: casework.add_note(access, form.text.data),
                 _("The note has been added."))
 
@@ -196,8 +226,7 @@ def case_note(report):
 @case_officer
 def case_status(report):
     """Move the case forward with a reason (and an outcome when closing)."""
-    form = _with_choices(report, "status", StatusForm)
-    return _act(report, "status", form,
+    return _act(report, "status",
                 lambda access, form: casework.change_status(
                     access, ReportStatus(form.status.data), form.reason.data,
                     Outcome(form.outcome.data) if form.outcome.data else None),
@@ -208,8 +237,7 @@ def case_status(report):
 @case_officer
 def case_assign(report):
     """Make an officer responsible."""
-    form = _with_choices(report, "assign", AssignForm)
-    return _act(report, "assign", form,
+    return _act(report, "assign",
                 lambda access, form: casework.assign(
                     access, db.session.get(User, int(form.assignee.data))
                     if form.assignee.data else None),
@@ -220,7 +248,7 @@ def case_assign(report):
 @case_officer
 def case_triage(report):
     """Rate likelihood and impact."""
-    return _act(report, "triage", TriageForm(),
+    return _act(report, "triage",
                 lambda access, form: casework.triage(access, form.likelihood.data,
                                                      form.impact.data),
                 _("The rating has been saved."))
@@ -230,8 +258,7 @@ def case_triage(report):
 @case_officer
 def case_category(report):
     """Re-classify the case."""
-    form = _with_choices(report, "category", CategoryForm)
-    return _act(report, "category", form,
+    return _act(report, "category",
                 lambda access, form: casework.reclassify(access, form.category.data),
                 _("The category has been changed."))
 
@@ -240,8 +267,7 @@ def case_category(report):
 @case_officer
 def case_grant(report):
     """Give a colleague access."""
-    form = _with_choices(report, "grant", GrantForm)
-    return _act(report, "grant", form,
+    return _act(report, "grant",
                 lambda access, form: casework.grant(
                     access, db.session.get(User, int(form.colleague.data))),
                 _("Your colleague can now open the case."))
@@ -251,37 +277,25 @@ def case_grant(report):
 @case_officer
 def case_recuse(report):
     """Step away from the case; the officer's key copy is destroyed."""
-    access = _opened(report)
-    form = RecuseForm()
-    if form.validate_on_submit():
-        try:
-            casework.recuse(access, form.reason.data)
-        except ServiceError as error:
-            form.form_errors.append(str(error))
-        else:
-            flash(_("You have stepped away from the case and can no longer open it."))
-            return redirect(url_for("staff.inbox", slug=report.institution.slug))
-    return _page(access, {"recuse": form}, 400)
+    inbox_url = url_for("staff.inbox", slug=report.institution.slug)
+    return _act(report, "recuse",
+                lambda access, form: casework.recuse(access, form.reason.data),
+                _("You have stepped away from the case and can no longer open it."),
+                then=lambda form: inbox_url)
 
 
 @bp.post("/cases/<ref>/transfer")
 @case_officer
 def case_transfer(report):
     """Hand the case to another institution of the network."""
-    access = _opened(report)
-    form = _forms(access, {"transfer": TransferForm()})["transfer"]
-    if form.validate_on_submit():
-        source, target = report.institution, find_institution(form.institution.data)
-        try:
-            casework.transfer(access, target, form.reason.data, form.keep_access.data)
-        except ServiceError as error:
-            form.form_errors.append(str(error))
-        else:
-            flash(_("The case has been transferred."))
-            if form.keep_access.data:
-                return redirect(url_for("staff.case", ref=report.ref))
-            return redirect(url_for("staff.inbox", slug=source.slug))
-    return _page(access, {"transfer": form}, 400)
+    case_url = url_for("staff.case", ref=report.ref)
+    inbox_url = url_for("staff.inbox", slug=report.institution.slug)
+    return _act(report, "transfer",
+                lambda access, form: casework.transfer(
+                    access, find_institution(form.institution.data), form.reason.data,
+                    form.keep_access.data),
+                _("The case has been transferred."),
+                then=lambda form: case_url if form.keep_access.data else inbox_url)
 
 
 @bp.get("/cases/<ref>/files/<file_ref>")

@@ -6,13 +6,14 @@ signed-in staff get 403 for a network role they lack, and 404 for an institution
 that is not theirs, so no one learns which cases other institutions have.
 """
 
+from collections.abc import Callable
 from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Report, Role
+from app.models import Institution, Report, Role, User
 from app.services import permissions
 from app.services.institutions import find_institution
 from app.services.staff_sessions import StaffAccess, resume
@@ -30,89 +31,76 @@ def current_staff() -> StaffAccess | None:
     return g.staff
 
 
-def _rule(name: str):
-    def mark(view):
-        view.access_rule = name
-        return view
-    return mark
-
-
 def _to_sign_in():
     target = request.full_path if request.method == "GET" else None
     return redirect(url_for("staff.login", next=target.rstrip("?") if target else None))
 
 
-def public(view):
-    """Anyone, signed in or not (the sign-in pages themselves)."""
-    return _rule("public")(view)
-
-
-def signed_in(view):
-    """Any signed-in staff member."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if current_staff() is None:
-            return _to_sign_in()
-        return view(*args, **kwargs)
-    return _rule("signed_in")(wrapper)
-
-
-def network_role(*flags: str):
-    """Staff holding one of the network-wide flags (``is_platform_admin``, ``is_analyst``)."""
+def _guard(rule: str, admit: Callable[[User, dict], dict]):
+    """A route decorator: sign-in first, then ``admit(user, view_arguments)``, which returns
+    the arguments the view receives or aborts. The rule is recorded on the view."""
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             staff = current_staff()
             if staff is None:
                 return _to_sign_in()
-            if not any(getattr(staff.user, flag) for flag in flags):
-                abort(403)
-            return view(*args, **kwargs)
-        return _rule("network:" + "|".join(flags))(wrapper)
+            return view(*args, **admit(staff.user, kwargs))
+        wrapper.access_rule = rule
+        return wrapper
     return decorate
+
+
+def public(view):
+    """Anyone, signed in or not (the sign-in pages themselves)."""
+    view.access_rule = "public"
+    return view
+
+
+signed_in = _guard("signed_in", lambda user, arguments: arguments)
+signed_in.__doc__ = "Any signed-in staff member."
+
+
+def network_role(*flags: str):
+    """Staff holding one of the network-wide flags (``is_platform_admin``, ``is_analyst``);
+    others get 403."""
+    def admit(user: User, arguments: dict) -> dict:
+        if not any(getattr(user, flag) for flag in flags):
+            abort(403)
+        return arguments
+    return _guard("network:" + "|".join(flags), admit)
+
+
+def _in_institution(allowed: Callable[[User, Institution], bool]):
+    """Admission to a route with ``<slug>``: the view receives ``institution`` instead;
+    an unknown institution, or one the user may not see, is a 404."""
+    def admit(user: User, arguments: dict) -> dict:
+        institution = find_institution(arguments.pop("slug"))
+        if institution is None or not allowed(user, institution):
+            abort(404)
+        return {**arguments, "institution": institution}
+    return admit
 
 
 def institution_role(role: Role):
-    """Members with the role in the institution named by ``<slug>``; the view receives
-    ``institution`` instead of ``slug``. Anyone else gets 404."""
-    def decorate(view):
-        @wraps(view)
-        def wrapper(*args, slug: str, **kwargs):
-            staff = current_staff()
-            if staff is None:
-                return _to_sign_in()
-            institution = find_institution(slug)
-            if institution is None or not permissions.has_role(staff.user, institution, role):
-                abort(404)
-            return view(*args, institution=institution, **kwargs)
-        return _rule(f"institution:{role.value}")(wrapper)
-    return decorate
+    """Members with the role in the institution named by ``<slug>``."""
+    return _guard(f"institution:{role.value}", _in_institution(
+        lambda user, institution: permissions.has_role(user, institution, role)))
 
 
-def institution_statistics(view):
-    """The institution's own staff, analysts and platform admins; receives ``institution``."""
-    @wraps(view)
-    def wrapper(*args, slug: str, **kwargs):
-        staff = current_staff()
-        if staff is None:
-            return _to_sign_in()
-        institution = find_institution(slug)
-        if institution is None or not permissions.may_read_statistics(staff.user, institution):
-            abort(404)
-        return view(*args, institution=institution, **kwargs)
-    return _rule("institution:statistics")(wrapper)
+institution_statistics = _guard("institution:statistics",
+                                _in_institution(permissions.may_read_statistics))
+institution_statistics.__doc__ = ("The institution's own staff, analysts and platform admins "
+                                  "(``<slug>``).")
 
 
-def case_officer(view):
-    """Officers of the institution that holds the case named by ``<ref>``; the view receives
-    ``report`` instead of ``ref``. Anyone else, and any unknown reference, gets 404."""
-    @wraps(view)
-    def wrapper(*args, ref: str, **kwargs):
-        staff = current_staff()
-        if staff is None:
-            return _to_sign_in()
-        report = db.session.scalar(select(Report).where(Report.ref == ref))
-        if report is None or not permissions.may_work_on(staff.user, report):
-            abort(404)
-        return view(*args, report=report, **kwargs)
-    return _rule("case")(wrapper)
+def _to_case(user: User, arguments: dict) -> dict:
+    report = db.session.scalar(select(Report).where(Report.ref == arguments.pop("ref")))
+    if report is None or not permissions.may_work_on(user, report):
+        abort(404)
+    return {**arguments, "report": report}
+
+
+case_officer = _guard("case", _to_case)
+case_officer.__doc__ = ("Officers who may work on the case named by ``<ref>``; the view "
+                        "receives ``report``. Anyone else, and any unknown reference, gets 404.")
