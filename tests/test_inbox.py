@@ -1,6 +1,7 @@
 """The officers' inbox: an institution's cases, nearest deadline first, filtered and counted
 from plaintext metadata alone — nothing is decrypted to list a case."""
 
+import html
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from app.extensions import db
 from app.models import Report, ReportStatus, Role
 from app.services import access as access_service
 from app.services import casefile, casework
+from app.services import inbox as inbox_service
 from app.services.accounts import create_user, find_user
 from app.services.deadlines import DUE_SOON_DAYS, add_months, refresh_deadline, today
 from app.services.demo import DEMO_PASSWORD
@@ -94,6 +96,7 @@ class Listed:
     counts: dict[str, int]
     overdue: list[str]
     due_soon: list[str]
+    more: bool
 
 
 def listing(app, email: str = OFFICER1, slug: str = "utena", **chosen) -> Listed:
@@ -103,7 +106,7 @@ def listing(app, email: str = OFFICER1, slug: str = "utena", **chosen) -> Listed
         return Listed([row.report.ref for row in page.rows], page.total, page.page,
                       page.pages, page.counts,
                       [row.report.ref for row in page.rows if row.overdue],
-                      [row.report.ref for row in page.rows if row.due_soon])
+                      [row.report.ref for row in page.rows if row.due_soon], page.more)
 
 
 def signed_in(app, email: str = OFFICER1):
@@ -120,10 +123,26 @@ def listed_on_page(page: str, refs: list[str]) -> list[str]:
     return [ref for ref in shown if ref in refs]
 
 
-def page_counts(page: str) -> dict[str, int]:
-    """The counts above the inbox list, by the label they are shown with."""
-    return {label.strip(): int(number) for number, label in re.findall(
-        r"<strong>(\d+)</strong>\s*([^<]+)</a>", page)}
+def page_counts(page: str) -> dict[str, int | str]:
+    """The counts above the inbox list, by the label they are shown with; a capped count
+    as its text ("3+")."""
+    return {label.strip(): int(number) if number.isdigit() else number
+            for number, label in re.findall(r"<strong>(\d+\+?)</strong>\s*([^<]+)</a>", page)}
+
+
+def next_page_link(page: str) -> str | None:
+    """Where the inbox page's "Next page" link leads, if it has one."""
+    found = re.search(r'<a href="([^"]+)" rel="next">Next page</a>', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+@pytest.fixture
+def small_caps(monkeypatch):
+    """Caps small enough to pass with a handful of cases: counts stop at 3, pages hold 2
+    cases, and the list is counted 2 pages ahead."""
+    monkeypatch.setattr(inbox_service, "COUNT_CAP", 3)
+    monkeypatch.setattr(inbox_service, "PER_PAGE", 2)
+    monkeypatch.setattr(inbox_service, "COUNTED_PAGES", 2)
 
 
 # --- order and deadlines -----------------------------------------------------------------
@@ -148,6 +167,23 @@ def test_cases_are_listed_by_nearest_deadline_and_cases_without_one_last(seeded)
     assert every_case.refs == [overdue, soon, later, feedback, closed, answered]
     page = text_of(signed_in(seeded).get("/staff/i/utena/cases?lang=en"))
     assert listed_on_page(page, every_case.refs) == open_cases.refs
+
+
+def test_cases_due_the_same_day_and_cases_without_a_deadline_list_the_newest_first(seeded):
+    older, newer, answered_earlier, answered_later = add_reports(seeded, 4)
+    arrange(seeded, older, received=-2)
+    arrange(seeded, newer, received=-2)
+    for ref in (answered_earlier, answered_later):
+        arrange(seeded, ref, received=-40, acknowledged=-38, feedback=-10)
+
+    expected = [newer, older, answered_later, answered_earlier]
+    assert listing(seeded).refs == expected
+    assert listing(seeded, status="acknowledged").refs == expected[2:]
+    page = text_of(signed_in(seeded).get("/staff/i/utena/cases"))
+    assert listed_on_page(page, expected) == expected
+    with seeded.app_context():
+        assert [r.ref for r in most_urgent(find_institution("utena"), find_user(OFFICER1))
+                ] == [newer, older]
 
 
 def test_due_filters_pick_overdue_and_soon_cases_at_their_boundaries(seeded):
@@ -279,6 +315,37 @@ def test_counts_give_cases_per_status_and_deadline_of_this_institution_only(seed
     assert listing(seeded, status="closed", due="soon").counts == counted  # never filtered
 
 
+def test_counts_are_exact_up_to_the_cap_and_shown_as_cap_plus_above_it(seeded, small_caps):
+    cases = add_reports(seeded, 5)
+    for ref in cases[:3]:
+        arrange(seeded, ref, received=-10)  # new and overdue: exactly the cap
+    # cases[3:]: new, due in 7 days, so 5 new: one more than the cap
+
+    with seeded.app_context():
+        counted = counts(find_institution("utena"), find_user(OFFICER1))
+
+    assert counted == {"new": 4, "acknowledged": 0, "assessment": 0, "investigation": 0,
+                       "closed": 0, "overdue": 3, "soon": 0}
+    client = signed_in(seeded)
+    shown = page_counts(text_of(client.get("/staff/i/utena/cases")))
+    assert (shown["Received, waiting to be acknowledged"], shown["overdue"]) == ("3+", 3)
+    overview = page_counts(text_of(client.get("/staff/overview")))
+    assert (overview["waiting to be acknowledged"], overview["overdue"]) == ("3+", 3)
+
+
+def test_overdue_and_soon_counts_consider_open_cases_only(seeded):
+    overdue, closed = add_reports(seeded, 2)
+    arrange(seeded, overdue, received=-10)
+    arrange(seeded, closed, received=-10, acknowledged=-9, closed=-1)
+    with seeded.app_context():  # a deadline left on a closed case, as no service leaves one
+        db.session.scalar(select(Report).where(Report.ref == closed)).due_on = days(-1)
+        db.session.commit()
+
+    counted = listing(seeded).counts
+
+    assert (counted["overdue"], counted["soon"], counted["closed"]) == (1, 0, 1)
+
+
 def test_inbox_page_shows_the_counts(seeded):
     cases = add_reports(seeded, 4)
     arrange(seeded, cases[0], received=-10)
@@ -328,6 +395,37 @@ def test_pages_hold_25_cases_each_and_together_all_of_them(seeded):
     assert re.search(r'href="[^"]*page=2[^"]*"[^>]*aria-current="page"', page)
     page_links = re.findall(r'href="(/staff/i/utena/cases\?[^"]*page=\d[^"]*)"', page)
     assert page_links and all("status=all" in link for link in page_links)
+
+
+def test_pages_beyond_the_counted_ones_follow_by_next_links_in_the_lists_order(
+        seeded, small_caps):
+    cases = add_reports(seeded, 7)
+    arrange(seeded, cases[0], received=-1)  # due in 6 days
+    arrange(seeded, cases[1], received=-9)  # overdue
+    arrange(seeded, cases[2], received=-5)  # due in 2 days
+    for ref in cases[3:]:
+        arrange(seeded, ref, received=-40, acknowledged=-38, feedback=-10)  # no deadline
+    expected = [cases[1], cases[2], cases[0], cases[6], cases[5], cases[4], cases[3]]
+
+    first, third, last = (listing(seeded, page=1), listing(seeded, page=3),
+                          listing(seeded, page=4))
+    beyond = listing(seeded, page=9)
+
+    # Two pages counted ahead: page numbers up to there, and more known to exist.
+    assert (first.refs, first.total, first.pages, first.more) == (expected[:2], 4, 2, True)
+    assert (third.refs, third.total, third.pages, third.more) == (expected[4:6], 6, 3, True)
+    assert (last.refs, last.total, last.pages, last.more) == (expected[6:], 7, 4, False)
+    assert (beyond.page, beyond.refs) == (4, expected[6:])
+    client = signed_in(seeded)
+    shown, url, texts = [], "/staff/i/utena/cases", []
+    while url:
+        page = text_of(client.get(url))
+        shown.append(listed_on_page(page, cases))
+        texts.append(page)
+        url = next_page_link(page)
+    assert shown == [expected[0:2], expected[2:4], expected[4:6], expected[6:]]
+    assert "More than 4 cases" in texts[0] and "7 cases" in texts[-1]
+    assert re.findall(r'page=(\d+)"[^>]*>\d+<', texts[0]) == ["1", "2"]
 
 
 @pytest.mark.parametrize(("value", "shown"), [

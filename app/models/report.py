@@ -73,7 +73,7 @@ class Report(db.Model):
 
     __tablename__ = "report"
     __table_args__ = (
-        Index("ix_report_inbox", "institution_id", "status", "due_on"),
+        # The inbox's indexes (ix_report_inbox, ix_report_inbox_order) follow the class.
         # Covers every column statistics read, so they scan the index, not the wide rows.
         Index("ix_report_statistics", "received_on", "institution_id", "category", "status",
               "outcome", "acknowledged_on", "feedback_on", "due_on"),
@@ -139,6 +139,17 @@ class Report(db.Model):
 
     def __repr__(self) -> str:
         return f"<Report {self.ref}>"
+
+
+# The inbox walks these in its own order and never sorts (app/services/inbox.py): cases with a
+# deadline nearest first, ties newest first, then those without one newest first, which is
+# each index's order split where due_on turns NULL. Plain columns, one of them descending:
+# both databases walk them forwards, and Alembic compares them on both. The first serves one
+# status; the second open or all cases and the deadline filters, the trailing status
+# answering the status filter from the index.
+Index("ix_report_inbox", Report.institution_id, Report.status, Report.due_on, Report.id.desc())
+Index("ix_report_inbox_order", Report.institution_id, Report.due_on, Report.id.desc(),
+      Report.status)
 
 
 class SealedKey(db.Model):

@@ -5,15 +5,48 @@ stepped away, or one who joined after a report arrived does not even learn that 
 exists (its category and dates could point at the reporter) until a colleague grants access.
 
 Nothing here decrypts: the inbox sorts and filters on status, category, assignee and the
-stored next deadline (``Report.due_on``). The cost still grows with the number of cases: the
-page query sorts every matching row, and the counts scan them (bench/inbox.py measures it;
-the closing note of issue 4 says what would make it flat).
+stored next deadline (``Report.due_on``).
+
+A page costs the same with a hundred cases or a hundred thousand (bench/inbox.py measures it),
+because nothing reads a number of rows that grows with the cases:
+
+- The list is never sorted: the database walks an index in the list's order and stops. The
+  order (nearest deadline first, ties newest first, then the cases without a deadline,
+  newest first) is that of ``ix_report_inbox_order`` (institution, due_on, id DESC, status)
+  split where due_on turns NULL, so the list is read in two halves: ``due_on IS NOT NULL
+  ORDER BY due_on, id DESC``, then ``due_on IS NULL ORDER BY id DESC``, each one range of the
+  index. The open-cases filter is ``status != 'closed'``, checked against the index's last
+  column on the way; ``status IN`` (the open ones) would let PostgreSQL read four ranges of
+  ``ix_report_inbox`` and sort them, a plan it picks because it underestimates how many
+  open cases have a deadline. One status is a range of ``ix_report_inbox`` (institution,
+  status, due_on, id DESC), walked the same way.
+- Why two halves and no expression index or sort column: SQLite puts NULL dates first,
+  PostgreSQL last, so neither ``ORDER BY due_on IS NULL`` nor ``NULLS LAST`` is an index order
+  on both. An expression index (on ``due_on IS NULL``) SQLite cannot reflect: Alembic skips
+  it there with a warning, so the migration check would not cover it. A stored sort column
+  would have to be kept right by every writer of due_on, bulk loads included. Plain columns,
+  one descending, work everywhere: both databases walk them, and Alembic compares them
+  (PostgreSQL reflects the descending order; SQLite reports none, so no false difference).
+- Counts stop at a cap: each count (per status, overdue, due soon) reads at most
+  COUNT_CAP + 1 index entries, so it is exact up to COUNT_CAP and shown as "99+" above it
+  (``count_label``). Only open cases have a deadline (refresh_deadline clears it on feedback
+  and on closing), so overdue and due soon are ranges of the order index, status checked.
+- The list is counted only as deep as it is shown: COUNTED_PAGES pages, or to the requested
+  page when that lies deeper, read as ids from the index in the same walk that finds the
+  page; then the page's own rows are read by id. Page numbers go up to there, and a "next
+  page" link leads on while more cases exist.
+
+Every case read is checked against the officer's key (one lookup in sealed_key's unique
+index), which is what the caps bound. What still grows: a filter on category or assignee
+that matches few cases walks the index past the ones it skips (a row lookup each), up to
+the whole institution when nothing matches; and page n reads n pages of ids.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, select
+from flask_babel import gettext
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import load_only
 
 from app.extensions import db
@@ -21,6 +54,14 @@ from app.models import Institution, Report, ReportStatus, SealedKey, User
 from app.services.deadlines import DUE_SOON_DAYS, today
 
 PER_PAGE = 25
+# Counts stop here: a larger number is shown as "99+" and costs no more to find. Each of the
+# seven counts reads up to COUNT_CAP + 1 index entries, checking the officer's key for each.
+COUNT_CAP = 99
+# The list is counted this many pages ahead (or to the requested page, if deeper): page
+# numbers up to there, then a "next page" link while more cases exist.
+COUNTED_PAGES = 10
+# No page beyond this is looked for (it keeps the row limits within the databases' integers).
+MAX_PAGE = 100_000
 OPEN = "open"
 ALL = "all"
 STATUS_FILTERS = (OPEN, ALL, *(status.value for status in ReportStatus))
@@ -56,10 +97,23 @@ class InboxPage:
     """One page of the inbox with the counts beside it."""
 
     rows: list[InboxRow]
-    total: int
+    total: int  # the cases the filter selects; when ``more``, only a lower bound
     page: int
-    pages: int
-    counts: dict[str, int]  # per status, plus "overdue" and "soon"
+    pages: int  # pages known to exist (all full when ``more``)
+    counts: dict[str, int]  # per status, plus "overdue" and "soon"; COUNT_CAP + 1: more
+    more: bool = False  # more cases than ``total`` exist, on pages after ``pages``
+
+    @property
+    def next_page(self) -> int | None:
+        """The page after this one, if there is one."""
+        return self.page + 1 if self.page < self.pages or self.more else None
+
+
+def count_label(number: int) -> str:
+    """A count as shown: the number, or "99+" once it passed COUNT_CAP."""
+    if number > COUNT_CAP:
+        return gettext("%(num)d+", num=COUNT_CAP)
+    return str(number)
 
 
 def _readable(user: User, institution: Institution) -> Select:
@@ -91,48 +145,88 @@ def _filtered(institution: Institution, user: User, chosen: InboxFilter, day: da
     return query
 
 
+def _dated(query: Select) -> Select:
+    """The first part of the list: cases with a deadline, nearest first, ties newest first."""
+    return query.where(Report.due_on.is_not(None)).order_by(Report.due_on, Report.id.desc())
+
+
+def _undated(query: Select) -> Select:
+    """The rest of the list: cases without a deadline, newest first."""
+    return query.where(Report.due_on.is_(None)).order_by(Report.id.desc())
+
+
+def _capped(query: Select, limit: int):
+    """How many rows ``query`` selects, counting no further than ``limit``: a scalar
+    subquery that reads at most ``limit`` index entries."""
+    rows = query.with_only_columns(literal_column("1")).order_by(None).limit(limit).subquery()
+    return select(func.count()).select_from(rows).scalar_subquery()
+
+
+def _ids(query: Select, limit: int) -> list[int]:
+    """The ids of the first ``limit`` rows of one ordered half of the list, read from the
+    index alone (it holds the id)."""
+    if limit <= 0:
+        return []
+    return list(db.session.scalars(query.with_only_columns(Report.id).limit(limit)))
+
+
 def inbox(institution: Institution, user: User, chosen: InboxFilter) -> InboxPage:
     """The page of cases the filter selects, nearest deadline first (cases without one
-    last, newest first among them)."""
+    last, newest first among them).
+
+    One walk of the order index reads the ids of the selected cases for COUNTED_PAGES
+    pages, or to the end of the requested page when that lies deeper, and counts them on the
+    way; only the page's rows are then read. Beyond the walk it only knows that ``more``
+    exist.
+    """
     day = today()
     query = _filtered(institution, user, chosen, day)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    requested = min(max(1, chosen.page), MAX_PAGE)
+    counted = max(COUNTED_PAGES, requested) * PER_PAGE
+    ids = _ids(_dated(query), counted + 1)
+    if chosen.due not in ("overdue", "soon"):  # a deadline filter selects dated cases only
+        ids += _ids(_undated(query), counted + 1 - len(ids))
+    more = len(ids) > counted
+    total = min(len(ids), counted)
     pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, chosen.page), pages)
-    reports = db.session.scalars(
-        query.options(load_only(*LISTED_COLUMNS))
-        .order_by(Report.due_on.is_(None), Report.due_on, Report.id.desc())
-        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    page = min(requested, pages)
+    shown = ids[(page - 1) * PER_PAGE:page * PER_PAGE]
+    by_id = {report.id: report for report in db.session.scalars(
+        select(Report).options(load_only(*LISTED_COLUMNS)).where(Report.id.in_(shown)))
+    } if shown else {}
     rows = [InboxRow(report,
                      report.due_on is not None and report.due_on < day,
                      report.due_on is not None
                      and day <= report.due_on <= day + timedelta(days=DUE_SOON_DAYS))
-            for report in reports]
-    return InboxPage(rows, total, page, pages, counts(institution, user, day))
+            for report in (by_id[report_id] for report_id in shown if report_id in by_id)]
+    return InboxPage(rows, total, page, pages, counts(institution, user, day), more)
 
 
 def counts(institution: Institution, user: User, day: date | None = None) -> dict[str, int]:
-    """The user's cases per status, and open ones overdue or due within DUE_SOON_DAYS."""
+    """The user's cases per status, and open ones overdue or due within DUE_SOON_DAYS.
+
+    Each count stops at COUNT_CAP + 1 (shown as "99+"): all seven are answered in one
+    statement, each from a range of an index, whatever the number of cases.
+    """
     day = day or today()
-    readable = _readable(user, institution).subquery()
-    result = {status.value: 0 for status in ReportStatus}
-    for status, number in db.session.execute(
-            select(readable.c.status, func.count()).group_by(readable.c.status)):
-        result[ReportStatus(status).value] = number
-    base = select(func.count()).select_from(readable)
-    result["overdue"] = db.session.scalar(base.where(readable.c.due_on < day)) or 0
-    result["soon"] = db.session.scalar(base.where(
-        readable.c.due_on >= day,
-        readable.c.due_on <= day + timedelta(days=DUE_SOON_DAYS))) or 0
-    return result
+    readable = _readable(user, institution)
+    upcoming = readable.where(Report.status != ReportStatus.CLOSED)
+    queries = {status.value: readable.where(Report.status == status)
+               for status in ReportStatus}
+    queries["overdue"] = upcoming.where(Report.due_on < day)
+    queries["soon"] = upcoming.where(Report.due_on >= day,
+                                     Report.due_on <= day + timedelta(days=DUE_SOON_DAYS))
+    numbers = db.session.execute(select(*(_capped(query, COUNT_CAP + 1)
+                                          for query in queries.values()))).one()
+    return dict(zip(queries, numbers, strict=True))
 
 
 def most_urgent(institution: Institution, user: User, limit: int = 10) -> list[Report]:
-    """The user's open cases with the nearest deadlines, for the overview."""
+    """The user's open cases with the nearest deadlines, for the overview: the start of the
+    inbox's list (only open cases have a deadline)."""
     return list(db.session.scalars(
-        _readable(user, institution).options(load_only(*LISTED_COLUMNS))
-        .where(Report.due_on.is_not(None))
-        .order_by(Report.due_on, Report.id).limit(limit)))
+        _dated(_readable(user, institution)).options(load_only(*LISTED_COLUMNS))
+        .limit(limit)))
 
 
 def kept_elsewhere(user: User) -> list[Report]:

@@ -49,7 +49,7 @@ def dashboard():
                  inbox_service.most_urgent(institution, user),
                  retention.due_for_deletion(institution)) for institution in institutions],
         kept=inbox_service.kept_elsewhere(user) if institutions else [],
-        today=casework.today())
+        count_label=inbox_service.count_label, today=casework.today())
 
 
 def _filter_form(institution: Institution) -> InboxFilterForm:
@@ -80,7 +80,8 @@ def inbox(institution):
     listing = inbox_service.inbox(institution, current_staff().user, chosen)
     query = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("staff/inbox.html", institution=institution, form=form,
-                           listing=listing, query=query, today=casework.today())
+                           listing=listing, query=query, count_label=inbox_service.count_label,
+                           today=casework.today())
 
 
 def _opened(report: Report, *, record: bool = False) -> casework.CaseAccess:
