@@ -119,6 +119,10 @@ class Config:
     RECEIPT_RATE_LIMIT = os.environ.get("RECEIPT_RATE_LIMIT", "120 per minute")
     RECEIPT_SESSION_RATE_LIMIT = os.environ.get("RECEIPT_SESSION_RATE_LIMIT", "10 per minute")
     MESSAGE_RATE_LIMIT = os.environ.get("MESSAGE_RATE_LIMIT", "30 per hour")
+    # Survey responses per browser session, and per institution (a flood of invented
+    # responses would skew the figures; the limit cannot tell people apart and must not).
+    SURVEY_SESSION_RATE_LIMIT = os.environ.get("SURVEY_SESSION_RATE_LIMIT", "5 per hour")
+    SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "200 per hour")
 
     # The address reporters use, for links, snippets and QR codes (e.g. https://report.example.lt
     # or an onion address). Empty: taken from each request.

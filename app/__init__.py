@@ -44,6 +44,8 @@ def create_app(config_class: type[Config]) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     """Serve the audiences SKAIDRA_SURFACE names: the public side, the staff side, or both."""
     from app.admin import bp as admin_bp
+    from app.assessment import bp as assessment_bp
+    from app.assessment import survey_bp
     from app.core.routes import bp as core_bp
     from app.insights import bp as insights_bp
     from app.public import bp as public_bp
@@ -53,8 +55,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     if surface in ("public", "all"):
         app.register_blueprint(public_bp)
+        app.register_blueprint(survey_bp)
     if surface in ("staff", "all"):
-        for staff_side in (staff_bp, admin_bp, insights_bp):
+        for staff_side in (staff_bp, admin_bp, insights_bp, assessment_bp):
             app.register_blueprint(staff_side, url_prefix="/staff")
     if surface == "staff":
         app.add_url_rule("/", "staff_root", lambda: redirect(url_for("staff.login")))

@@ -13,6 +13,7 @@ from app.services import ServiceError, account_links, audit, notifications, rete
 from app.services.accounts import create_user
 from app.services.categories import STANDARD_CATEGORIES
 from app.services.demo import DEMO_PASSWORD, seed_demo_network
+from app.services.demo_assessments import seed_demo_assessments
 from app.services.institutions import InstitutionSpec, create_institution, find_institution
 
 
@@ -26,6 +27,8 @@ def seed_demo_command() -> None:
             "configuration; use SKAIDRA_CONFIG=development."
         )
     logins = seed_demo_network()
+    if seed_demo_assessments():
+        click.echo("Demo self-assessments added (4 institutions; a staff survey for Utena).")
     click.echo(f"Demo logins (password for every account: {DEMO_PASSWORD})")
     for login in logins:
         where = f"  [{login.institution_slug}]" if login.institution_slug else ""

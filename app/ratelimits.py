@@ -34,6 +34,23 @@ def message_limit() -> str:
     return current_app.config["MESSAGE_RATE_LIMIT"]
 
 
+def survey_limit() -> str:
+    """Survey responses per institution (SURVEY_RATE_LIMIT)."""
+    return current_app.config["SURVEY_RATE_LIMIT"]
+
+
+def survey_session_limit() -> str:
+    """Survey responses per browser session (SURVEY_SESSION_RATE_LIMIT)."""
+    return current_app.config["SURVEY_SESSION_RATE_LIMIT"]
+
+
+def per_surveyed_institution() -> str:
+    """One counter per institution a survey response goes to, whether named by the address
+    (the survey) or by the self-check's form, so neither door avoids the other's count."""
+    slug = (request.view_args or {}).get("slug") or request.form.get("institution", "")
+    return f"survey:{slug if SLUG_PATTERN.fullmatch(slug) else '-'}"
+
+
 def per_institution() -> str:
     """One counter per institution address (malformed addresses share one)."""
     slug = (request.view_args or {}).get("slug", "")

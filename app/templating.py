@@ -1,11 +1,13 @@
 """Helpers every template may use."""
 
 from flask import Flask, current_app, url_for
+from flask_babel import get_locale
 
 from app.services.attachments import NOTES, REMOVED
 from app.services.casework import STATUS_LABELS
 from app.services.categories import CATEGORY_LABELS
 from app.services.institutions import JURISDICTION_LABELS, KIND_LABELS
+from app.services.questionnaires import Text, localized
 
 
 def home_url() -> str:
@@ -13,6 +15,11 @@ def home_url() -> str:
     if "public.home" in current_app.view_functions:
         return url_for("public.home")
     return url_for("staff.login")
+
+
+def tr(text: Text | None) -> str:
+    """A questionnaire text in the page's language."""
+    return localized(text, str(get_locale()))
 
 
 def init_app(app: Flask) -> None:
@@ -26,5 +33,6 @@ def init_app(app: Flask) -> None:
             "status_label": STATUS_LABELS.__getitem__,
             "removed_label": REMOVED.__getitem__,
             "note_label": NOTES.__getitem__,
+            "tr": tr,
         }
     )

@@ -1,6 +1,6 @@
-"""Who may open which staff page: every route of the staff side (blueprints staff, admin and
-insights) has a declared rule, the rule is the one decided here, and each role gets what
-that rule promises (DESIGN.md, security model points 5 and 7).
+"""Who may open which staff page: every route of the staff side (blueprints staff, admin,
+insights and assessment) has a declared rule, the rule is the one decided here, and each
+role gets what that rule promises (DESIGN.md, security model points 5 and 7).
 
 A new staff route fails this suite until someone decides who may use it and writes the
 decision into ACCESS_RULES below.
@@ -15,10 +15,13 @@ from app import create_app
 from app.extensions import db
 from app.models import AuditEntry, CaseEvent, CaseNote, Message, Report, ReportStatus, SealedKey
 from app.services.accounts import find_user
+from app.services.assessments import add_action, start_assessment
+from app.services.institutions import find_institution
+from app.services.questionnaires import current
 from config import TestConfig
 from tests.helpers import csrf_token, send_report, staff_sign_in, text_of
 
-STAFF_SIDE = ("staff", "admin", "insights")
+STAFF_SIDE = ("staff", "admin", "insights", "assessment")
 
 # The decision for every staff-side endpoint. The value must equal the rule its guard
 # declares (``view.access_rule``, see app/staff/guards.py).
@@ -70,6 +73,20 @@ ACCESS_RULES = {
     "admin.platform": "network:is_platform_admin",
     "admin.new_institution": "network:is_platform_admin",
     "admin.edit_institution": "network:is_platform_admin",
+    # Self-assessment: the institution's officers and admins answer, read and export its
+    # assessments and keep its action plan; only its admins finalise a result.
+    "assessment.index": "institution:assessment",
+    "assessment.start": "institution:assessment",
+    "assessment.overview": "institution:assessment",
+    "assessment.area": "institution:assessment",
+    "assessment.finalise_assessment": "institution:institution_admin",
+    "assessment.results": "institution:assessment",
+    "assessment.report": "institution:assessment",
+    "assessment.export": "institution:assessment",
+    "assessment.action_plan": "institution:assessment",
+    "assessment.add_measure": "institution:assessment",
+    "assessment.update_measure": "institution:assessment",
+    "assessment.survey_results": "institution:assessment",
 }
 
 # What an anonymous visitor gets from each public page, with the sample arguments below and
@@ -107,6 +124,8 @@ def expected_answer(rule: str, traits: set[str]) -> str | int:
         return ALLOWED if "officer:utena" in traits else 404
     if rule == "institution:institution_admin":
         return ALLOWED if "admin:utena" in traits else 404
+    if rule == "institution:assessment":
+        return ALLOWED if traits & {"officer:utena", "admin:utena"} else 404
     if rule == "institution:statistics":
         readers = {"officer:utena", "admin:utena", "is_platform_admin", "is_analyst"}
         return ALLOWED if traits & readers else 404
@@ -176,9 +195,17 @@ def sample_arguments(app: Flask) -> dict:
     with app.app_context():
         # Member pages point at the utena admin themself: the rules then refuse to let the
         # POST routes remove the institution's last admin, so the matrix changes no roles.
-        admin_id = find_user(ROLES["admin of utena"][0]).id
+        admin = find_user(ROLES["admin of utena"][0])
+        admin_id = admin.id
+        utena = find_institution("utena")
+        # An assessment and a measure of utena: the matrix's empty forms change neither
+        # (finalising an unanswered assessment only lists its unfinished areas).
+        number = start_assessment(utena, current("institutional-risk"), admin).id
+        item_id = add_action(utena, admin, "Rotate the procurement committee",
+                             "head of procurement", None).id
     return {"slug": "utena", "ref": ref, "file_ref": file_ref, "token": "no-such-link-token",
-            "user_id": admin_id, "language": "en"}
+            "user_id": admin_id, "language": "en", "number": number,
+            "area_id": "procurement", "kind": "csv", "item_id": item_id}
 
 
 def url_of(app: Flask, rule, samples: dict) -> str:

@@ -1,5 +1,13 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from app.models.assessment import (
+    ActionItem,
+    ActionStatus,
+    Assessment,
+    AssessmentAnswer,
+    AssessmentStatus,
+    SurveyResponse,
+)
 from app.models.audit import AuditEntry, AuditHead
 from app.models.institution import Institution, InstitutionKind, Jurisdiction
 from app.models.report import (
@@ -26,8 +34,33 @@ from app.models.user import (
 )
 
 __all__ = [
-    "AccountLink", "Attachment", "AuditEntry", "AuditHead", "Author", "CaseEvent", "CaseNote",
-    "Institution", "InstitutionKind", "Jurisdiction", "LinkPurpose", "Membership", "Message",
-    "Outcome", "ReceiptScheme", "Report", "ReportStatus", "ReporterSession", "Role",
-    "SealedKey", "SessionStage", "StaffSession", "User",
+    "AccountLink",
+    "ActionItem",
+    "ActionStatus",
+    "Assessment",
+    "AssessmentAnswer",
+    "AssessmentStatus",
+    "Attachment",
+    "AuditEntry",
+    "AuditHead",
+    "Author",
+    "CaseEvent",
+    "CaseNote",
+    "Institution",
+    "InstitutionKind",
+    "Jurisdiction",
+    "LinkPurpose",
+    "Membership",
+    "Message",
+    "Outcome",
+    "ReceiptScheme",
+    "Report",
+    "ReportStatus",
+    "ReporterSession",
+    "Role",
+    "SealedKey",
+    "SessionStage",
+    "StaffSession",
+    "SurveyResponse",
+    "User",
 ]

@@ -58,6 +58,9 @@ ACTIONS = {
     "institution_created": _l("Institution created"),
     "recovery_code_regenerated": _l("Recovery code regenerated"),
     "case_deleted": _l("Case deleted after the retention period"),
+    "assessment_started": _l("Self-assessment started"),
+    "assessment_finalised": _l("Self-assessment finalised"),
+    "action_plan_changed": _l("Action plan changed"),
 }
 
 

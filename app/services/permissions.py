@@ -45,6 +45,13 @@ def may_read_statistics(user: User, institution: Institution | None) -> bool:
     return institution is not None and bool(roles_in(user, institution))
 
 
+def may_assess(user: User, institution: Institution) -> bool:
+    """Officers and institution admins fill in their institution's self-assessments;
+    only institution admins finalise them (``has_role(..., INSTITUTION_ADMIN)``)."""
+    return user.is_active and bool(roles_in(user, institution)
+                                   & {Role.OFFICER, Role.INSTITUTION_ADMIN})
+
+
 def officers_of(institution: Institution) -> list[User]:
     """Every officer of the institution, active or not, by name."""
     return list(db.session.scalars(

@@ -158,7 +158,7 @@ def statistics_csv(stats: Statistics, language: str) -> str:
                      for key, label, count in _labelled(stats, section)]
         rows += [["measure", key, str(label), _measure(stats, key)]
                  for key, label in MEASURE_LABELS.items()]
-    writer.writerows(_safe_cells(row) for row in rows)
+    writer.writerows(safe_cells(row) for row in rows)
     return out.getvalue()
 
 
@@ -402,6 +402,6 @@ def _measure(stats: Statistics, key: str) -> str:
     return format(round(value * 100 if key.startswith("share") else value, 1), "g")
 
 
-def _safe_cells(cells: list[str]) -> list[str]:
+def safe_cells(cells: list[str]) -> list[str]:
     """Cells with a leading apostrophe where a spreadsheet would start a formula."""
     return [f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell for cell in cells]

@@ -88,6 +88,10 @@ def institution_role(role: Role):
         lambda user, institution: permissions.has_role(user, institution, role)))
 
 
+assessment_team = _guard("institution:assessment", _in_institution(permissions.may_assess))
+assessment_team.__doc__ = "The institution's officers and admins (``<slug>``)."
+
+
 institution_statistics = _guard("institution:statistics",
                                 _in_institution(permissions.may_read_statistics))
 institution_statistics.__doc__ = ("The institution's own staff, analysts and platform admins "

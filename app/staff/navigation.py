@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.models import Role
+from app.services import permissions
 from app.services.permissions import institutions_where
 from app.staff.guards import current_staff
 
@@ -41,6 +42,10 @@ def staff_navigation() -> Navigation | None:
     for institution in institutions_where(user, Role.INSTITUTION_ADMIN):
         entries.append((url_for("admin.institution", slug=institution.slug),
                         _("Administration: %(name)s", name=institution.name(language))))
+    team = {m.institution for m in user.memberships if permissions.may_assess(user, m.institution)}
+    for institution in sorted(team, key=lambda institution: institution.slug):
+        entries.append((url_for("assessment.index", slug=institution.slug),
+                        _("Self-assessment: %(name)s", name=institution.name(language))))
     if user.is_platform_admin:
         entries.append((url_for("admin.platform"), _("Institutions of the network")))
     entries.append((url_for("insights.index"), _("Statistics")))
