@@ -10,7 +10,8 @@ from tests.helpers import catalogue_translation, seed, text_of
 # A sample value for every URL argument of the app; a new argument must be added here, so
 # no route escapes the header checks unnoticed.
 SAMPLE_ARGUMENTS = {"slug": "birzai", "filename": "skaidra.css", "language": "lt",
-                    "ref": "0" * 32, "file_ref": "0" * 32, "token": "t" * 43, "user_id": 1}
+                    "ref": "0" * 32, "file_ref": "0" * 32, "token": "t" * 43, "user_id": 1,
+                    "number": 1, "area_id": "procurement", "kind": "csv", "item_id": 1}
 
 APP_DIR = Path(__file__).resolve().parents[1] / "app"
 
