@@ -25,7 +25,6 @@ no timing; fails only on errors. Run with `make bench`.
 
 import os
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -59,9 +58,8 @@ from app.services.demo import DEMO_DOMAIN, seed_demo_network
 from app.services.institutions import find_institution
 from app.services.questionnaires import Questionnaire, current, published
 from app.services.surveys import RISK, SURVEY, survey_period, survey_years
-from config import TestConfig
+from bench.common import bound_config, fetch, load_average, throwaway_postgres
 from tests.helpers import staff_sign_in
-from tests.support.postgres import PostgresCluster
 
 RESPONSES = 10_000
 NOISE_EARLIER_YEARS = (1, 2)  # Utena's earlier years, 2 000 responses each
@@ -90,10 +88,6 @@ SCALE_LEANINGS = {
 AWARENESS_LEANING = {"yes": 60, "no": 25, "unsure": 15}
 CHECKLIST_LEANING = {"yes": 45, "partly": 30, "no": 15, "na": 10}
 
-
-def bound_config(database_url: str) -> type[TestConfig]:
-    """TestConfig (cheap key derivation, demo allowed) on one database."""
-    return type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url})
 
 
 # -- answers ---------------------------------------------------------------------------------
@@ -255,17 +249,6 @@ def answered_draft(slug: str, rng: random.Random) -> tuple[int, float]:
     return assessment_id, saving * 1000
 
 
-def fetch(client, url: str, expected: str = "") -> float:
-    """Milliseconds one GET took; an error unless it answered 200 (showing ``expected``)."""
-    start = time.perf_counter()
-    response = client.get(url)
-    elapsed = (time.perf_counter() - start) * 1000
-    if response.status_code != 200:
-        raise RuntimeError(f"{url} answered {response.status_code}")
-    if expected and expected not in response.get_data(as_text=True):
-        raise RuntimeError(f"{url} does not show {expected!r}")
-    return elapsed
-
 
 def measure_database(backend: str, database_url: str) -> Figures:
     """Load one database, then time the services and the pages on it."""
@@ -396,21 +379,6 @@ def measure_survey() -> Figures:
 
 # -- backends and report ---------------------------------------------------------------------
 
-def with_postgres(results: dict[str, Figures]) -> None:
-    """Measure on a throwaway cluster; a note instead when PostgreSQL is not installed."""
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-    except RuntimeError as error:  # raised when initdb or pg_ctl cannot be found
-        shutil.rmtree(cluster.root, ignore_errors=True)
-        print(f"PostgreSQL SKIPPED: {error}", flush=True)
-        return
-    try:
-        results["postgresql"] = measure_database(
-            "postgresql", cluster.url(cluster.create_database()))
-    finally:
-        cluster.stop()
-
 
 def report(results: dict[str, Figures]) -> None:
     print()
@@ -422,10 +390,6 @@ def report(results: dict[str, Figures]) -> None:
             print(f"{where:<11} {label:<40} {rounds:>6} {p50:>8.1f} {p95:>8.1f} {top:>8.1f}")
 
 
-def load_average() -> str:
-    """The machine's load over 1, 5 and 15 minutes: shared machines skew the timings."""
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
 
 def main() -> None:
     """Measure the pure functions, then SQLite, then PostgreSQL when it is installed."""
@@ -436,7 +400,10 @@ def main() -> None:
     results: dict[str, Figures] = {"in memory": measure_pure()}
     with tempfile.TemporaryDirectory() as folder:
         results["sqlite"] = measure_database("sqlite", f"sqlite:///{folder}/bench.sqlite3")
-    with_postgres(results)
+    with throwaway_postgres() as cluster:
+        if cluster is not None:
+            results["postgresql"] = measure_database(
+                "postgresql", cluster.url(cluster.create_database()))
     report(results)
     print(f"\n(run time {time.perf_counter() - began:.0f} s, load now {load_average()})")
 

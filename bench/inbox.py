@@ -20,7 +20,6 @@ Run with `make bench`.
 
 import os
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -43,9 +42,8 @@ from app.services.deadlines import refresh_deadline, today
 from app.services.demo import DEMO_DOMAIN, seed_demo_network
 from app.services.institutions import find_institution
 from app.services.intake import ReportEntry, submit_report
-from config import TestConfig
+from bench.common import bound_config, fetch, load_average, throwaway_postgres
 from tests.helpers import staff_sign_in
-from tests.support.postgres import PostgresCluster
 
 SIZES = (100, 10_000, 100_000)
 ROUNDS = 30
@@ -82,10 +80,6 @@ INBOX_PAGES = (
 )
 CASE_PAGE = "case page (decrypts)"
 
-
-def bound_config(database_url: str) -> type[TestConfig]:
-    """TestConfig (cheap key derivation, demo allowed) on one database."""
-    return type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url})
 
 
 def send_real_report() -> str:
@@ -176,17 +170,6 @@ def describe() -> str:
     return f"{still_open:,} open, {overdue:,} overdue, {sealed:,} sealed to the officer"
 
 
-def fetch(client, url: str, expected: str = "") -> float:
-    """Milliseconds one GET took; an error unless it answered 200 (showing ``expected``)."""
-    start = time.perf_counter()
-    response = client.get(url)
-    elapsed = (time.perf_counter() - start) * 1000
-    if response.status_code != 200:
-        raise RuntimeError(f"{url} answered {response.status_code}")
-    if expected and expected not in response.get_data(as_text=True):
-        raise RuntimeError(f"{url} does not show {expected!r}")
-    return elapsed
-
 
 class Site:
     """One database holding ``size`` Utena reports, and an officer signed in to it."""
@@ -257,21 +240,6 @@ def measure_backend(backend: str, database_url: Callable[[int], str]
             site.close()
 
 
-def with_postgres(results: dict[str, dict]) -> None:
-    """Measure on a throwaway cluster; a note instead when PostgreSQL is not installed."""
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-    except RuntimeError as error:  # raised when initdb or pg_ctl cannot be found
-        shutil.rmtree(cluster.root, ignore_errors=True)
-        print(f"PostgreSQL SKIPPED: {error}", flush=True)
-        return
-    try:
-        results["postgresql"] = measure_backend(
-            "postgresql", lambda _size: cluster.url(cluster.create_database()))
-    finally:
-        cluster.stop()
-
 
 def report(results: dict[str, dict]) -> None:
     """The table, then each page's growth and the inbox verdict."""
@@ -296,10 +264,6 @@ def report(results: dict[str, dict]) -> None:
         print(f"  {backend:<11} {label:<27} {growth:>6.2f}×  {verdict}")
 
 
-def load_average() -> str:
-    """The machine's load over 1, 5 and 15 minutes: shared machines skew the timings."""
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
 
 def main() -> None:
     """Measure on SQLite, then on PostgreSQL when it is installed, and print the figures."""
@@ -311,7 +275,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         results["sqlite"] = measure_backend(
             "sqlite", lambda size: f"sqlite:///{folder}/bench-{size}.sqlite3")
-    with_postgres(results)
+    with throwaway_postgres() as cluster:
+        if cluster is not None:
+            results["postgresql"] = measure_backend(
+                "postgresql", lambda _size: cluster.url(cluster.create_database()))
     report(results)
     print(f"\n(run time {time.perf_counter() - began:.0f} s, load now {load_average()})")
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from app.models import Assessment, Institution
 from app.services.assessment_charts import HeatMapTexts, area_bars_svg, heat_map_svg
 from app.services.assessment_labels import HORIZONS, RESILIENCE_BANDS, RISK_BANDS
-from app.services.assessment_scoring import ACTION_HORIZON_MONTHS, MAX_RISK, RiskResult
+from app.services.assessment_scoring import MAX_RISK, RiskResult
 from app.services.assessments import (
     advice_of,
     answers_of,
@@ -40,7 +40,7 @@ def results_page(institution: Institution, assessment: Assessment, template: str
         questionnaire=questionnaire, result=result, is_risk=is_risk, titles=titles,
         advice=advice_of(assessment), median=median, charts=_charts(result, titles, median),
         trend=_trend(history, titles), risk_bands=RISK_BANDS, horizons=HORIZONS,
-        horizon_months=ACTION_HORIZON_MONTHS, resilience_bands=RESILIENCE_BANDS,
+        resilience_bands=RESILIENCE_BANDS,
         answers_given=answers_of(assessment), evidence_given=evidence_of(assessment))
 
 

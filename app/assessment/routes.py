@@ -10,7 +10,7 @@ from app.assessment.results import results_page
 from app.extensions import db
 from app.models import ActionStatus, Assessment, AssessmentStatus, Institution, Role
 from app.services import audit, permissions
-from app.services.assessment_labels import KINDS, TOLERANCE_BANDS
+from app.services.assessment_labels import TOLERANCE_BANDS
 from app.services.assessments import (
     ASSESSED_KINDS,
     AssessmentFrozen,
@@ -61,7 +61,7 @@ def index(institution):
     """The institution's assessments, and a new one to start."""
     return render_template("assessment/index.html", institution=institution,
                            assessments=assessments_of(institution), form=_start_form(),
-                           kinds=KINDS, title_of=_title_of)
+                           title_of=_title_of)
 
 
 def _title_of(assessment: Assessment) -> str:
@@ -76,7 +76,7 @@ def start(institution):
     if not form.validate_on_submit():
         return render_template("assessment/index.html", institution=institution,
                                assessments=assessments_of(institution), form=form,
-                               kinds=KINDS, title_of=_title_of), 400
+                               title_of=_title_of), 400
     lineage, _sep, version = form.questionnaire.data.partition(":")
     questionnaire = find_questionnaire(lineage, int(version))
     assessment = start_assessment(institution, questionnaire, current_staff().user,

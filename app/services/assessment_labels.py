@@ -18,7 +18,3 @@ TOLERANCE_BANDS = {"low": _l("Low"), "moderate": _l("Moderate"), "high": _l("Hig
 ACTION_STATUSES = {ActionStatus.PLANNED: _l("Planned"),
                    ActionStatus.IN_PROGRESS: _l("In progress"),
                    ActionStatus.DONE: _l("Done"), ActionStatus.DROPPED: _l("Dropped")}
-KINDS = {"risk": _l("Institutional risk assessment"),
-         "checklist": _l("Integrity infrastructure checklist"),
-         "survey": _l("Anonymous staff survey")}
-ASSESSMENT_STATUSES = {"draft": _l("Draft"), "final": _l("Final")}

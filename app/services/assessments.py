@@ -218,6 +218,16 @@ def _score(questionnaire: Questionnaire, answers: Mapping, not_applicable) -> Re
     return checklist_result(questionnaire, answers)
 
 
+def _state(assessment: Assessment, questionnaire: Questionnaire) -> dict:
+    """What a snapshot freezes: the answers, notes and scores as they are now."""
+    answers = answers_of(assessment)
+    return {"questionnaire": questionnaire.id, "version": questionnaire.version,
+            "digest": questionnaire.digest, "answers": answers,
+            "evidence": evidence_of(assessment),
+            "not_applicable": list(assessment.not_applicable),
+            "result": _plain(_score(questionnaire, answers, assessment.not_applicable))}
+
+
 def advice_of(assessment: Assessment):
     """The recommendations the answers call for, by residual risk (risk) or in order."""
     questionnaire, answers = questionnaire_of(assessment), answers_of(assessment)
@@ -237,13 +247,7 @@ def finalise(assessment: Assessment, user: User) -> list[str]:
     if unfinished:
         return unfinished
     questionnaire = questionnaire_of(assessment)
-    answers = answers_of(assessment)
-    assessment.snapshot = {
-        "questionnaire": questionnaire.id, "version": questionnaire.version,
-        "digest": questionnaire.digest, "answers": answers,
-        "evidence": evidence_of(assessment), "not_applicable": list(assessment.not_applicable),
-        "result": _plain(_score(questionnaire, answers, assessment.not_applicable)),
-    }
+    assessment.snapshot = _state(assessment, questionnaire)
     assessment.status = AssessmentStatus.FINAL
     assessment.finalised_on, assessment.finalised_by = today(), user
     audit.record("assessment_finalised", actor=user, institution=assessment.institution,
@@ -361,13 +365,7 @@ def find_action(institution: Institution, item_id: int) -> ActionItem | None:
 
 def export_json(assessment: Assessment) -> str:
     """The snapshot of a final assessment (or the draft's current state) as JSON."""
-    questionnaire = questionnaire_of(assessment)
-    content = assessment.snapshot or {
-        "questionnaire": questionnaire.id, "version": questionnaire.version,
-        "digest": questionnaire.digest, "answers": answers_of(assessment),
-        "evidence": evidence_of(assessment),
-        "not_applicable": list(assessment.not_applicable),
-        "result": _plain(result_of(assessment))}
+    content = assessment.snapshot or _state(assessment, questionnaire_of(assessment))
     return json.dumps({"institution": assessment.institution.slug,
                        "status": assessment.status.value,
                        "started_on": assessment.started_on.isoformat(),

@@ -13,7 +13,7 @@ from app.services.assessments import finalise, save_area, start_assessment
 from app.services.demo import DEMO_DOMAIN
 from app.services.institutions import find_institution
 from app.services.questionnaires import Questionnaire, current
-from app.services.surveys import SURVEY, record_response
+from app.services.surveys import CHECKLIST, RISK, SURVEY, record_response
 
 ASSESSED = ("utena", "birzai", "prienai", "druskininkai")
 SURVEYED = "utena"
@@ -31,7 +31,7 @@ def seed_demo_assessments() -> bool:
         admin = find_user(f"admin.{slug}@{DEMO_DOMAIN}")
         if institution is None or admin is None:
             continue
-        for lineage in ("institutional-risk", "integrity-checklist"):
+        for lineage in (RISK, CHECKLIST):
             questionnaire = current(lineage)
             if questionnaire is not None:
                 _answer_all(institution, admin, questionnaire, chance)

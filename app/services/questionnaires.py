@@ -24,7 +24,6 @@ import yaml
 
 DIRECTORY = Path(__file__).resolve().parents[1] / "data" / "questionnaires"
 LANGUAGES = ("lt", "en", "nb")
-KINDS = ("risk", "checklist", "survey")
 FACTORS = ("complexity", "change", "management", "personnel", "incidents")
 CONTROLS_PER_AREA = (3, 6)
 SCALE_RANGES = {"likelihood": range(1, 6), "impact": range(1, 6), "factor": range(3),

@@ -12,7 +12,7 @@ nothing unless the person then chooses to contribute the same answers.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Institution, SurveyResponse
@@ -30,6 +30,7 @@ from app.services.questionnaires import Questionnaire, current, find_questionnai
 
 SURVEY = "staff-survey"
 RISK = "institutional-risk"
+CHECKLIST = "integrity-checklist"
 
 
 def survey_questionnaire() -> Questionnaire:
@@ -117,9 +118,3 @@ def survey_period(institution: Institution, year: int, version: int) -> SurveyPe
                 if assessment.finalised_on.year <= year]
     gaps = perception_gaps(questionnaire, result, result_of(assessed[-1])) if assessed else []
     return SurveyPeriod(year, questionnaire, result, gaps)
-
-
-def responses_counted(institution: Institution) -> int:
-    """All of the institution's survey responses (for the benchmark and tests)."""
-    return db.session.scalar(select(func.count()).select_from(SurveyResponse).where(
-        SurveyResponse.institution_id == institution.id)) or 0
