@@ -129,7 +129,8 @@ def invite_command(institution_slug: str, email: str, display_name: str, role: s
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     if token is None:
-        click.echo(f"{email} has an account already and now holds the role {role}.")
+        click.echo(f"{email} is a member of {institution_slug} already and now holds the "
+                   f"role {role}.")
         return
     base = current_app.config.get("STAFF_BASE_URL") or current_app.config.get(
         "PUBLIC_BASE_URL") or "http://127.0.0.1:8000"

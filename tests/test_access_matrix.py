@@ -36,6 +36,10 @@ ACCESS_RULES = {
     "staff.index": "signed_in",
     "staff.dashboard": "signed_in",
     "staff.account": "signed_in",
+    # Accepting or declining a role offered to one's own account (the service checks that
+    # the link names the signed-in account).
+    "staff.accept_membership": "signed_in",
+    "staff.decline_membership": "signed_in",
     "insights.index": "signed_in",
     # Statistics: counts only. An institution's own staff see its figures; analysts and
     # platform admins see every institution's and the network's.

@@ -108,6 +108,9 @@ class LinkPurpose(enum.StrEnum):
 
     INVITATION = "invitation"  # set a password, enrol two-factor, get a key pair
     RECOVERY = "recovery"  # a new key pair made by an institution admin; set a new password
+    # A role offered to an account that exists already: its holder accepts while signed in,
+    # so no institution admin can add an account from elsewhere on their own.
+    MEMBERSHIP = "membership"
 
 
 class AccountLink(db.Model):
@@ -128,7 +131,12 @@ class AccountLink(db.Model):
     wrapped_private_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"))
+    # The role a MEMBERSHIP link offers, and where.
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"))
+    role: Mapped[Role | None] = mapped_column(str_enum(Role, 32))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    institution: Mapped[Institution | None] = relationship()

@@ -7,6 +7,13 @@ could read are re-sealed to it (opened with the recovery key), and the new priva
 in the link, wrapped under a key derived from the link's token. The admin sees the link
 once and never learns the password or holds the private key afterwards.
 
+An account that exists already is never given a role in another institution by that
+institution's admin alone: the link then only offers the role, and the account's holder
+accepts it while signed in. Recovery, likewise, is refused for an account that anyone
+outside the institution relies on (a role elsewhere, or a network role), because it replaces
+the account's password, two-factor and keys. Every credential change is recorded in the
+audit log of each institution the account belongs to, and its holder is told by e-mail.
+
 The two-factor secret offered on the link page is derived from the token too, so nothing
 about an unfinished enrolment is stored.
 """
@@ -40,10 +47,16 @@ from app.models import (
     User,
 )
 from app.models.types import as_utc
-from app.services import ServiceError, audit, two_factor
+from app.services import ServiceError, audit, notifications, two_factor
 from app.services.access import recovery_data_key, seal_to_officer
-from app.services.accounts import check_new_password, find_user, normalise_email
+from app.services.accounts import (
+    check_may_be_officer,
+    check_new_password,
+    find_user,
+    normalise_email,
+)
 from app.services.institutions import check_recovery_code
+from app.services.permissions import belongs_only_to, roles_in
 from app.services.staff_sessions import end_all_sessions
 
 TOKEN_BYTES = 32
@@ -57,11 +70,21 @@ def _derive(token: str, purpose: bytes, length: int = 32) -> bytes:
     return expand_key(token.encode(), b"skaidra/account-link/" + purpose, length)
 
 
-def _new_link(user: User, purpose: LinkPurpose, by: User | None) -> tuple[AccountLink, str]:
+def _new_link(user: User, purpose: LinkPurpose, by: User | None,
+              institution: Institution | None = None, role: Role | None = None
+              ) -> tuple[AccountLink, str]:
+    """A fresh link; it replaces the account's unused links of the same kind (and, for a
+    role offered, of the same institution), so a lost link is voided by issuing another."""
+    if purpose == LinkPurpose.MEMBERSHIP:
+        replaced = [AccountLink.purpose == purpose,
+                    AccountLink.institution_id == institution.id]
+    else:
+        replaced = [AccountLink.purpose != LinkPurpose.MEMBERSHIP]
     db.session.execute(AccountLink.__table__.delete().where(
-        AccountLink.user_id == user.id, AccountLink.used_at.is_(None)))
+        AccountLink.user_id == user.id, AccountLink.used_at.is_(None), *replaced))
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = AccountLink(token_digest=_digest(token), user=user, purpose=purpose,
+                       institution=institution, role=role,
                        created_by_id=by.id if by else None,
                        expires_at=datetime.now(UTC) + timedelta(
                            days=current_app.config["ACCOUNT_LINK_DAYS"]))
@@ -69,12 +92,29 @@ def _new_link(user: User, purpose: LinkPurpose, by: User | None) -> tuple[Accoun
     return link, token
 
 
+def _needs_consent(user: User, institution: Institution) -> bool:
+    """Whether a role for this existing account must be accepted by its holder.
+
+    Only accounts that this institution alone relies on, and that are either already its
+    members or have no credentials yet, take a role directly: anything else would let one
+    institution's admin add (and then recover) an account that serves elsewhere.
+    """
+    if not belongs_only_to(user, institution):
+        return True
+    return user.public_key is not None and not roles_in(user, institution)
+
+
 def invite(institution: Institution, email: str, display_name: str, role: Role,
            by: User | None) -> str | None:
     """Invite a staff member to a role in an institution; returns the link token.
 
-    Someone who has an account already simply gets the role, and None is returned: they
-    sign in as before.
+    - A new address gets an account without keys, the role, and a set-up link.
+    - An existing account that anyone outside this institution relies on, or that has
+      credentials and is not a member here, gets nothing yet: the link offers the role, and
+      its holder accepts it while signed in (:func:`accept_membership`). The inviting admin
+      sees the same kind of answer as for a new address, so the form tells nobody which
+      addresses have accounts.
+    - A member of the institution simply gets the role, and None is returned.
 
     :raises ServiceError: invalid address or empty name.
     """
@@ -82,6 +122,12 @@ def invite(institution: Institution, email: str, display_name: str, role: Role,
     if not display_name.strip():
         raise ServiceError(_("Enter a name."))
     user = find_user(email)
+    if user is not None and _needs_consent(user, institution):
+        _link, token = _new_link(user, LinkPurpose.MEMBERSHIP, by, institution, role)
+        audit.record("membership_offered", actor=by, institution=institution, user=user.id,
+                     role=role.value)
+        db.session.commit()
+        return token
     token = None
     if user is None:
         user = User(email=email, display_name=display_name.strip())
@@ -89,26 +135,83 @@ def invite(institution: Institution, email: str, display_name: str, role: Role,
         db.session.flush()
     if user.wrapped_private_key is None:
         _link, token = _new_link(user, LinkPurpose.INVITATION, by)
-    if db.session.scalar(select(Membership.id).where(
-            Membership.user_id == user.id, Membership.institution_id == institution.id,
-            Membership.role == role)) is None:
-        db.session.add(Membership(user=user, institution=institution, role=role))
+    if role not in roles_in(user, institution):
+        user.memberships.append(Membership(institution=institution, role=role))
     audit.record("invitation_sent", actor=by, institution=institution, user=user.id,
                  role=role.value)
     db.session.commit()
     return token
 
 
-def find_link(token: str) -> AccountLink | None:
-    """The unused, unexpired link for a token; None for anything else."""
+def find_link(token: str, *purposes: LinkPurpose) -> AccountLink | None:
+    """The unused, unexpired link for a token, of one of these purposes (any when none is
+    named); None for anything else."""
     link = db.session.scalar(select(AccountLink).where(AccountLink.token_digest == _digest(token)))
-    if link is None or link.used_at is not None:
+    if link is None or link.used_at is not None or (purposes and link.purpose not in purposes):
         return None
     return link if as_utc(link.expires_at) > datetime.now(UTC) else None
 
 
+def offers(institution: Institution) -> list[AccountLink]:
+    """Roles the institution offered to existing accounts that are not answered yet and
+    have not expired, newest first."""
+    return list(db.session.scalars(select(AccountLink).where(
+        AccountLink.purpose == LinkPurpose.MEMBERSHIP,
+        AccountLink.institution_id == institution.id, AccountLink.used_at.is_(None),
+        AccountLink.expires_at > datetime.now(UTC)).order_by(AccountLink.id.desc())))
+
+
+def _invalid_link() -> ServiceError:
+    return ServiceError(_("This link is not valid any more. Ask your institution "
+                          "administrator for a new one."))
+
+
+def accept_membership(token: str, user: User) -> Institution:
+    """The signed-in holder of an account accepts the role a link offers it.
+
+    :raises ServiceError: the link is invalid or offers a role to another account, or a
+        network role would become an officer.
+    """
+    link = find_link(token, LinkPurpose.MEMBERSHIP)
+    if link is None or link.user_id != user.id or link.institution is None:
+        raise _invalid_link()
+    if link.role == Role.OFFICER:
+        check_may_be_officer(user)
+    institution = link.institution
+    if link.role not in roles_in(user, institution):
+        user.memberships.append(Membership(institution=institution, role=link.role))
+    link.used_at = datetime.now(UTC)
+    db.session.flush()
+    audit.record_for_account("membership_accepted", user, actor=user,
+                             joined=institution.id, role=link.role.value)
+    db.session.commit()
+    notifications.notify_account_change(user, "membership_accepted", institution)
+    return institution
+
+
+def decline_membership(token: str, user: User) -> None:
+    """The signed-in holder of an account turns down the role a link offers it.
+
+    :raises ServiceError: the link is invalid or offers a role to another account.
+    """
+    link = find_link(token, LinkPurpose.MEMBERSHIP)
+    if link is None or link.user_id != user.id:
+        raise _invalid_link()
+    link.used_at = datetime.now(UTC)
+    audit.record("membership_declined", actor=user, institution=link.institution_id,
+                 user=user.id, role=link.role.value if link.role else None)
+    db.session.commit()
+
+
 def link_secret(token: str) -> str:
-    """The two-factor secret offered on the link page (base32, 160 bits)."""
+    """An account that exists already is never given a role in another institution by that
+institution's admin alone: the link then only offers the role, and the account's holder
+accepts it while signed in. Recovery, likewise, is refused for an account that anyone
+outside the institution relies on (a role elsewhere, or a network role), because it replaces
+the account's password, two-factor and keys. Every credential change is recorded in the
+audit log of each institution the account belongs to, and its holder is told by e-mail.
+
+The two-factor secret offered on the link page (base32, 160 bits)."""
     return base64.b32encode(_derive(token, b"totp", 20)).decode()
 
 
@@ -118,10 +221,9 @@ def complete_link(token: str, password: str, code: str) -> User:
     :raises ServiceError: the link is invalid, the password is not acceptable, or the code
         does not match the offered secret.
     """
-    link = find_link(token)
+    link = find_link(token, LinkPurpose.INVITATION, LinkPurpose.RECOVERY)
     if link is None:
-        raise ServiceError(_("This link is not valid any more. Ask your institution "
-                             "administrator for a new one."))
+        raise _invalid_link()
     user = link.user
     check_new_password(password, user.email)
     secret = link_secret(token)
@@ -132,8 +234,7 @@ def complete_link(token: str, password: str, code: str) -> User:
         private_key = unwrap_private_key(link.wrapped_private_key or b"",
                                          _derive(token, b"wrap"), user.public_key or b"")
         if private_key is None:
-            raise ServiceError(_("This link is not valid any more. Ask your institution "
-                                 "administrator for a new one."))
+            raise _invalid_link()
     else:
         private_key = new_private_key()
     material = wrap_with_password(private_key, password,
@@ -144,10 +245,13 @@ def complete_link(token: str, password: str, code: str) -> User:
     two_factor.seal_secret(user, secret)
     link.used_at = datetime.now(UTC)
     link.wrapped_private_key = None
-    audit.record("invitation_accepted" if link.purpose == LinkPurpose.INVITATION
-                 else "password_changed", actor=user)
+    changed = ("invitation_accepted" if link.purpose == LinkPurpose.INVITATION
+               else "password_changed")
+    audit.record_for_account(changed, user, actor=user)
     db.session.commit()
     two_factor.accept_code(user, secret, code)
+    if link.purpose == LinkPurpose.RECOVERY:
+        notifications.notify_account_change(user, "recovery_completed")
     return user
 
 
@@ -159,12 +263,19 @@ def recover_account(user: User, institution: Institution, recovery_code: str,
     the recovery key); copies for other institutions' cases cannot be recovered here and are
     removed, as the old key that opened them is gone.
 
-    :raises ServiceError: the code is not this institution's recovery code, or the user is
-        not a member of the institution.
+    :raises ServiceError: the code is not this institution's recovery code, the user is
+        not a member of the institution, or the account serves elsewhere too.
     """
     check_recovery_code(institution, recovery_code)
-    if not any(m.institution_id == institution.id for m in user.memberships):
+    if not roles_in(user, institution):
         raise ServiceError(_("This person is not a member of the institution."))
+    if not belongs_only_to(user, institution):
+        # Recovery replaces the password, two-factor and key pair: for an account that
+        # serves elsewhere too, that would hand this institution the other's reports.
+        raise ServiceError(_("This account also has roles outside this institution or in "
+                             "the network, so it cannot be recovered here. Ask the "
+                             "administrators of its other institutions to remove its roles "
+                             "there first; then recover it here."))
     private_key = new_private_key()
     user.public_key = public_key_of(private_key)
     user.wrapped_private_key = user.kdf_salt = user.kdf_params = None
@@ -183,4 +294,5 @@ def recover_account(user: User, institution: Institution, recovery_code: str,
     audit.record("account_recovered", actor=by, institution=institution, user=user.id,
                  cases=len([r for r in reports if r.institution_id == institution.id]))
     db.session.commit()
+    notifications.notify_account_change(user, "account_recovered", institution)
     return token

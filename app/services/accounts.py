@@ -149,3 +149,16 @@ def password_unlocks(user: User, password: str) -> bool:
     except (KeyError, TypeError, ValueError):
         log.error("Key material of user %s is damaged and cannot be opened.", user.id)
         return False
+
+
+def check_may_be_officer(user: User | None) -> None:
+    """Refuse officer rights to the network roles.
+
+    Separation of duties (DESIGN.md, security model point 5): platform admins and analysts
+    never hold case keys, so they never become officers.
+
+    :raises ServiceError: the account is a platform admin or an analyst.
+    """
+    if user is not None and (user.is_platform_admin or user.is_analyst):
+        raise ServiceError(_("Platform administrators and analysts never read reports, so "
+                             "they cannot be integrity officers. Invite another account."))

@@ -30,11 +30,11 @@ from app.models.types import as_utc
 from app.security import ORIGIN
 from app.services import ServiceError, account_links, audit
 from app.services.access import recovery_data_key, reseal_recovery_key
-from app.services.accounts import find_user, normalise_email
+from app.services.accounts import check_may_be_officer, normalise_email
 from app.services.categories import STANDARD_CATEGORIES, unknown_categories
 from app.services.deadlines import refresh_deadline
 from app.services.institutions import InstitutionSpec, check_recovery_code, create_institution
-from app.services.permissions import roles_in
+from app.services.permissions import belongs_only_to, roles_in
 from app.services.staff_sessions import end_all_sessions
 
 LANGUAGES = ("lt", "en", "nb")
@@ -301,23 +301,14 @@ def _not_a_member() -> ServiceError:
     return ServiceError(_("This person is not a member of the institution."))
 
 
-def _check_may_be_officer(user: User | None) -> None:
-    # Separation of duties (DESIGN.md, security model point 5): the network roles never
-    # hold case keys, so they never become officers.
-    if user is not None and (user.is_platform_admin or user.is_analyst):
-        raise ServiceError(_("Platform administrators and analysts never read reports, so "
-                             "they cannot be integrity officers. Invite another account."))
-
-
 def invite_member(institution: Institution, email: str, display_name: str, role: Role,
                   by: User) -> str | None:
     """Invite someone to a role; returns the invitation link token, or None when the
-    person has an account already and simply gets the role.
+    person is a member of the institution already and simply gets the role (see
+    :func:`app.services.account_links.invite`).
 
-    :raises ServiceError: invalid address, empty name, or a network role given officer rights.
+    :raises ServiceError: invalid address, or an empty name.
     """
-    if role == Role.OFFICER:
-        _check_may_be_officer(find_user(email))
     return account_links.invite(institution, email, display_name, role, by)
 
 
@@ -345,7 +336,7 @@ def change_roles(user: User, institution: Institution, roles: set[Role], by: Use
     if not added and not removed:
         return
     if Role.OFFICER in added:
-        _check_may_be_officer(user)
+        check_may_be_officer(user)
     if (Role.INSTITUTION_ADMIN in removed and user.is_active
             and _active_admins(institution) <= 1):
         raise ServiceError(_("The institution needs at least one active administrator. "
@@ -374,8 +365,7 @@ def _check_may_block(user: User, institution: Institution, by: User) -> None:
         raise ServiceError(_("You cannot deactivate your own account. Ask another "
                              "administrator."))
     # The account is network-wide: one institution's admin must not lock it out elsewhere.
-    elsewhere = any(m.institution_id != institution.id for m in user.memberships)
-    if elsewhere or user.is_platform_admin or user.is_analyst:
+    if not belongs_only_to(user, institution):
         raise ServiceError(_("This account also has roles outside this institution, so "
                              "only its roles here can be changed: remove them instead."))
 
@@ -416,8 +406,8 @@ def recover_member(user: User, institution: Institution, recovery_code: str,
     """Make a recovery link for a member who lost their password (see
     :func:`app.services.account_links.recover_account`); returns its token.
 
-    :raises ServiceError: not a member, a pending invitation, one's own account, or a wrong
-        recovery code.
+    :raises ServiceError: not a member, a pending invitation, one's own account, an account
+        with roles elsewhere, or a wrong recovery code.
     """
     if not roles_in(user, institution):
         raise _not_a_member()

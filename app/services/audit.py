@@ -38,6 +38,9 @@ ACTIONS = {
     "account_recovered": _l("Account recovered with the recovery code"),
     "invitation_sent": _l("Invitation created"),
     "invitation_accepted": _l("Invitation accepted"),
+    "membership_offered": _l("Role offered to an existing account"),
+    "membership_accepted": _l("Role accepted by the account holder"),
+    "membership_declined": _l("Role declined by the account holder"),
     "account_deactivated": _l("Account deactivated"),
     "account_reactivated": _l("Account reactivated"),
     "role_changed": _l("Role changed"),
@@ -124,6 +127,19 @@ def record(action: str, *, actor: User | None = None, institution: Institution |
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def record_for_account(action: str, user: User, *, actor: User | None = None,
+                       **detail) -> list[AuditEntry]:
+    """Record a change to an account in the log of every institution it belongs to, or
+    once without an institution when it belongs to none (not committed).
+
+    A credential change concerns every institution whose reports the account can open: each
+    must see it in its own log, whoever made it and wherever.
+    """
+    institutions = sorted({m.institution_id for m in user.memberships}) or [None]
+    return [record(action, actor=actor, institution=institution, user=user.id, **detail)
+            for institution in institutions]
 
 
 def verify_chain(batch: int = 5000) -> ChainReport:

@@ -56,6 +56,37 @@ def notify_reporter_replied(report: Report) -> int:
 
 NOTICES = {"new_report": notify_new_report, "reporter_replied": notify_reporter_replied}
 
+# Changes to an account that its holder must hear about from Skaidra itself, whoever made
+# them: an account taken over through a recovery link would otherwise change silently.
+ACCOUNT_CHANGES = {
+    "account_recovered": _l("An administrator of %(institution)s issued a recovery link "
+                            "for your account: it replaces your password, two-factor "
+                            "sign-in and keys when it is opened."),
+    "recovery_completed": _l("Your account was recovered through a recovery link: it now "
+                             "has a new password, two-factor sign-in and keys."),
+    "password_changed": _l("The password of your account was changed."),
+    "membership_accepted": _l("Your account accepted a role in %(institution)s."),
+}
+
+
+def notify_account_change(user: User, change: str, institution: Institution | None = None
+                          ) -> int:
+    """Tell an account's holder that its credentials or roles changed; returns the number
+    of e-mails sent (0 or 1). Staff are not anonymous, so this is sent at once.
+
+    Call after the change is committed. Never raises.
+    """
+    def compose() -> list[EmailMessage]:
+        language = _language(user)
+        name = institution.name(language) if institution is not None else ""
+        with force_locale(language):
+            return [_email(user, language, _("Your Skaidra account was changed"),
+                           render_template("email/account_changed.txt",
+                                           change=str(ACCOUNT_CHANGES[change])
+                                           % {"institution": name},
+                                           account_url=_staff_url("/staff/account")))]
+    return _send(compose)
+
 
 def send_pending_notices() -> int:
     """Send the notices intake and the mailbox have queued, and clear them; returns the

@@ -17,6 +17,15 @@ def roles_in(user: User, institution: Institution) -> set[Role]:
     return {m.role for m in user.memberships if m.institution_id == institution.id}
 
 
+def belongs_only_to(user: User, institution: Institution) -> bool:
+    """True when nobody outside the institution relies on the account: it holds no network
+    role and no role in another institution. Only then may the institution's admins change
+    what the account is (its credentials, keys or whether it may sign in); an account that
+    serves elsewhere too is the network's, and one institution must not be able to take it."""
+    return not (user.is_platform_admin or user.is_analyst) and all(
+        m.institution_id == institution.id for m in user.memberships)
+
+
 def institutions_where(user: User, role: Role) -> list[Institution]:
     """Institutions in which the user holds a role, by name."""
     return sorted((m.institution for m in user.memberships if m.role == role),
