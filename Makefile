@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := SKAIDRA_CONFIG=development
-SYSTEM_PACKAGES := postgresql chromium
+SYSTEM_PACKAGES := postgresql chromium redis-server
 
 .PHONY: run test lint translations compile-translations bench install system-deps clean
 
@@ -42,6 +42,7 @@ system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; \
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; \
@@ -53,8 +54,9 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## Both cores (pytest-xdist); the 25 slowest tests are listed at the end.
 test: system-deps compile-translations lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --durations=25
 
 bench: compile-translations
 	@for script in bench/*.py; do [ "$$script" = bench/common.py ] && continue; \

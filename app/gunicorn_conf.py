@@ -2,12 +2,41 @@
 
 import os
 
+from config import Config
+
+# memory:// (the default, which `make run` uses) keeps rate-limit counters inside one process:
+# with two workers each would count alone and every limit would be doubled. So memory:// is
+# served by one worker, and more workers need a store they all see (redis://).
+RATE_LIMIT_STORAGE = Config.RATELIMIT_STORAGE_URI.strip() or "memory://"
+COUNTS_PER_PROCESS = RATE_LIMIT_STORAGE.startswith("memory://")
+
 bind = os.environ.get("SKAIDRA_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads keep a worker responsive while a slow upload (Tor can take many minutes) arrives.
+workers = int(os.environ.get("WEB_CONCURRENCY", "1" if COUNTS_PER_PROCESS else "2"))
+# Threads keep a worker responsive while a slow upload (Tor can take many minutes) arrives;
+# a single worker gets twice as many, so eight requests are served at once either way.
 worker_class = "gthread"
-threads = int(os.environ.get("SKAIDRA_THREADS", "4"))
+threads = int(os.environ.get("SKAIDRA_THREADS", "8" if workers == 1 else "4"))
 timeout = 120
+
+
+def _per_process_counts(count: int) -> str:
+    return (f"RATELIMIT_STORAGE_URI is {RATE_LIMIT_STORAGE}, which counts rate limits in each "
+            f"process on its own, so with {count} workers every limit would allow {count} times "
+            "as many requests. Set RATELIMIT_STORAGE_URI to a store all workers share (e.g. "
+            "redis://127.0.0.1:6379/0) or serve with one worker (WEB_CONCURRENCY=1).")
+
+
+def on_starting(server) -> None:
+    """Refuse to start several workers that would each count rate limits alone."""
+    if COUNTS_PER_PROCESS and server.cfg.workers > 1:
+        raise RuntimeError(_per_process_counts(server.cfg.workers))
+
+
+def nworkers_changed(server, new_value: int, old_value: int | None) -> None:
+    """Undo adding workers at run time (SIGTTIN, a reload) while counts are per process."""
+    if COUNTS_PER_PROCESS and old_value is not None and new_value > 1:
+        server.log.error(_per_process_counts(new_value))
+        server.num_workers = old_value
 
 # Access logs would record every reporter's address (gunicorn's %(h)s): they stay off, and the
 # format leaves the address out should an operator switch them on. Error logs name no client.

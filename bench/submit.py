@@ -50,10 +50,12 @@ MIN_FOR_P95 = 10
 # A send that takes longer than this counts as failed instead of stalling the benchmark.
 REQUEST_TIMEOUT = 60
 
-# The shipped layout (app/gunicorn_conf.py): 2 workers × 4 threads. Argon2id runs one at a
-# time per process (app/crypto/kdf.py says why); BENCH_WORKERS / BENCH_THREADS try others.
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+# The shipped layout with the embedded memory:// rate-limit store (app/gunicorn_conf.py):
+# 1 worker × 8 threads; several workers need a shared store (RATELIMIT_STORAGE_URI=redis://).
+# Argon2id runs one at a time per process (app/crypto/kdf.py says why); BENCH_WORKERS /
+# BENCH_THREADS try others.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SUBMISSION = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')

@@ -11,8 +11,11 @@ can end every session of an account at once.
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -33,11 +36,14 @@ from app.crypto.staff_keys import (
 )
 from app.extensions import db
 from app.models import SessionStage, StaffSession, User
-from app.services import ServiceError, audit, two_factor
+from app.services import ServiceError, audit, notifications, two_factor
 from app.services.accounts import check_new_password, find_user
 
 # A pending sign-in (password right, code still to come) lasts this long.
 PENDING_SECONDS = 10 * 60
+# A browser that completed a sign-in stays the account's trusted device this long (its
+# sign-in attempts are counted apart from everyone else's, see device_cookie).
+DEVICE_DAYS = 90
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +109,43 @@ def sign_in_with_password(email: str, password: str) -> str:
         db.session.commit()
         raise wrong_credentials()
     return _open_session(user, SessionStage.PASSWORD, private_key)
+
+
+def device_cookie(user: User) -> str:
+    """A device cookie for the browser that has just signed the account in with password and
+    code (OWASP's "device cookies"): the day it was issued, a random nonce, and an HMAC under
+    SECRET_KEY binding both to the account and its current password. It opens nothing; it
+    only gives that browser a sign-in counter of its own, so that wrong attempts typed by
+    others for the address cannot lock the account holder out."""
+    issued, nonce = _now() // 86400, secrets.token_hex(16)
+    return f"{issued}.{nonce}.{_device_mac(user, issued, nonce)}"
+
+
+def _device_mac(user: User, issued: int, nonce: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    # The password's salt changes with every password change and recovery, which voids
+    # the account's device cookies.
+    message = b"\0".join((b"staff-device", str(user.id).encode(), user.kdf_salt or b"",
+                          f"{issued}.{nonce}".encode()))
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def trusted_device(cookie: str | None, user: User | None) -> str | None:
+    """The counter name of a valid device cookie of this account, or None: no cookie, a
+    forged or altered one, another account's, one older than DEVICE_DAYS, one issued before
+    the last password change, or an account that cannot sign in."""
+    if not cookie or user is None or user.kdf_salt is None or not user.is_active:
+        return None
+    try:
+        issued_text, nonce, mac = cookie.split(".")
+        issued = int(issued_text)
+    except ValueError:
+        return None
+    if not 0 <= _now() // 86400 - issued < DEVICE_DAYS:
+        return None
+    if not hmac.compare_digest(mac.encode(), _device_mac(user, issued, nonce).encode()):
+        return None
+    return hashlib.sha256(f"device:{nonce}".encode()).hexdigest()[:32]
 
 
 def _seal(token: SessionToken, user_id: int, payload: dict) -> bytes:
@@ -262,5 +305,6 @@ def change_password(access: StaffAccess, current_password: str, new_password: st
     user.kdf_salt, user.kdf_params = material.salt, material.cost.as_dict()
     user.wrapped_private_key = material.wrapped_private_key
     end_all_sessions(user)
-    audit.record("password_changed", actor=user)
+    audit.record_for_account("password_changed", user, actor=user)
     db.session.commit()
+    notifications.notify_account_change(user, "password_changed")

@@ -1,13 +1,14 @@
 """Sign-in (password, then two-factor or its enrolment), sign-out, account links, password."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.extensions import limiter
-from app.models import SessionStage
+from app.models import LinkPurpose, SessionStage
 from app.ratelimits import per_account, per_pending_session, staff_login_limit
 from app.services import ServiceError, account_links, staff_sessions, two_factor
+from app.services.administration import ROLE_LABELS
 from app.staff import bp
 from app.staff.forms import AccountLinkForm, ActionForm, CodeForm, LoginForm, PasswordChangeForm
 from app.staff.guards import current_staff, public, signed_in, staff_cookie
@@ -30,6 +31,15 @@ def _with_cookie(response, cookie: str | None):
     else:
         response.set_cookie(config["STAFF_COOKIE_NAME"], cookie, path="/", httponly=True,
                             secure=config["SESSION_COOKIE_SECURE"], samesite="Strict")
+    return response
+
+
+def _trusted_from_now(response, user):
+    """Give the browser that has just signed in a new device cookie for the account."""
+    config = current_app.config
+    response.set_cookie(config["STAFF_DEVICE_COOKIE_NAME"], staff_sessions.device_cookie(user),
+                        max_age=staff_sessions.DEVICE_DAYS * 86400, path="/", httponly=True,
+                        secure=config["SESSION_COOKIE_SECURE"], samesite="Strict")
     return response
 
 
@@ -85,7 +95,8 @@ def login_code():
         except ServiceError as error:
             form.code.errors.append(str(error))
         else:
-            return _with_cookie(redirect(_safe_next(form.next.data)), cookie)
+            return _trusted_from_now(_with_cookie(redirect(_safe_next(form.next.data)), cookie),
+                                     access.user)
     return render_template("staff/two_factor.html", form=form)
 
 
@@ -107,7 +118,8 @@ def enrol():
         except ServiceError as error:
             form.code.errors.append(str(error))
         else:
-            return _with_cookie(redirect(_safe_next(form.next.data)), cookie)
+            return _trusted_from_now(_with_cookie(redirect(_safe_next(form.next.data)), cookie),
+                                     access.user)
     uri = two_factor.provisioning_uri(access.user, secret)
     return render_template("staff/enrol.html", form=form, secret=secret,
                            qr=Markup(two_factor.qr_svg(uri)))  # noqa: S704 (segno's SVG)
@@ -147,10 +159,13 @@ def account():
 @bp.route("/link/<token>", methods=["GET", "POST"])
 @public
 def account_link(token: str):
-    """An invitation or recovery link: choose a password, set up two-factor."""
+    """An invitation or recovery link: choose a password, set up two-factor. A link that
+    offers a role to an existing account asks its holder to sign in and accept it."""
     link = account_links.find_link(token)
     if link is None:
         return render_template("staff/link_invalid.html"), 404
+    if link.purpose == LinkPurpose.MEMBERSHIP:
+        return _membership_offer(link, token)
     form = AccountLinkForm()
     if form.validate_on_submit():
         try:
@@ -165,3 +180,43 @@ def account_link(token: str):
     return render_template("staff/account_link.html", form=form, link=link, token=token,
                            secret=secret,
                            qr=Markup(two_factor.qr_svg(uri)))  # noqa: S704 (segno's SVG)
+
+
+def _membership_offer(link, token: str):
+    access = current_staff()
+    return render_template(
+        "staff/membership_link.html", link=link, token=token, form=ActionForm(),
+        role=ROLE_LABELS[link.role],
+        holder=access is not None and access.user.id == link.user_id,
+        signed_in_elsewhere=access is not None and access.user.id != link.user_id)
+
+
+def _answer_offer(token: str, answer, done: str):
+    """Apply the signed-in holder's answer to a role offered, then go to the workspace; on
+    a refusal, back to the offer with the reason."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        answer(token, current_staff().user)
+    except ServiceError as error:
+        flash(str(error))
+        return redirect(url_for("staff.account_link", token=token))
+    flash(done)
+    return redirect(url_for("staff.dashboard"))
+
+
+@bp.post("/link/<token>/accept")
+@signed_in
+def accept_membership(token: str):
+    """The account's holder accepts the role the link offers."""
+    return _answer_offer(token, account_links.accept_membership,
+                         _("You have accepted the role. The institution now appears in "
+                           "your workspace."))
+
+
+@bp.post("/link/<token>/decline")
+@signed_in
+def decline_membership(token: str):
+    """The account's holder turns down the role the link offers."""
+    return _answer_offer(token, account_links.decline_membership,
+                         _("You have declined the role."))
