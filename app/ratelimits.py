@@ -9,14 +9,46 @@ without a session cookie share one bucket, so dropping cookies buys an attacker 
 import hashlib
 import hmac
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
+from limits import parse
 
+from app.extensions import limiter
 from app.services.institutions import SLUG_PATTERN
 
 
 def report_limit() -> str:
-    """Reports per institution (REPORT_RATE_LIMIT)."""
+    """Reports per institution before they are marked as a possible flood
+    (REPORT_RATE_LIMIT)."""
     return current_app.config["REPORT_RATE_LIMIT"]
+
+
+def report_session_limit() -> str:
+    """Reports per browser session, refused beyond (REPORT_SESSION_RATE_LIMIT)."""
+    return current_app.config["REPORT_SESSION_RATE_LIMIT"]
+
+
+def count_report() -> bool:
+    """Count a report that came through a real round trip of the form (a valid CSRF token
+    and an unused check-page token of this browser session); True when its institution is
+    past REPORT_RATE_LIMIT, so the report is to be marked as a possible flood.
+
+    The institution's limit refuses nothing, so a flood cannot close the channel; the hard
+    ceiling is the browser session's (``report_was_counted``), which cannot keep out a
+    reporter in their own browser (docs/security.md, section 9, "Floods of reports").
+    """
+    g.report_counted = True
+    if not limiter.enabled:
+        return False
+    # limiter.limiter is the in-process fallback while the shared store is unreachable: the
+    # route's own session limit is checked first and finds that out
+    # (tests/test_rate_limit_storage.py sends a report with Redis down).
+    return not limiter.limiter.hit(parse(report_limit()), per_institution())
+
+
+def report_was_counted(_response) -> bool:
+    """Whether this request's report was counted (``count_report``): only such requests
+    use up the session's REPORT_SESSION_RATE_LIMIT, so forged ones cost nothing."""
+    return g.get("report_counted", False)
 
 
 def receipt_limit() -> str:
@@ -76,13 +108,26 @@ def staff_login_limit() -> str:
     return current_app.config["STAFF_LOGIN_RATE_LIMIT"]
 
 
+def _device_cookie() -> str | None:
+    return request.cookies.get(current_app.config["STAFF_DEVICE_COOKIE_NAME"])
+
+
 def per_account() -> str:
     """A keyed digest of the e-mail address typed in, known account or not, so the counter
-    neither reveals which addresses exist nor stores what was typed."""
+    neither reveals which addresses exist nor stores what was typed.
+
+    A browser holding a valid device cookie of that account (one that signed it in before)
+    counts on its own instead, so wrong attempts typed elsewhere cannot lock the account
+    holder out, while everyone else still shares the account's one counter."""
     from app.services import ServiceError
-    from app.services.accounts import normalise_email
+    from app.services.accounts import find_user, normalise_email
+    from app.services.staff_sessions import trusted_device
 
     typed = request.form.get("email", "")
+    cookie = _device_cookie()
+    device = trusted_device(cookie, find_user(typed)) if cookie else None
+    if device:
+        return f"device:{device}"
     try:
         typed = normalise_email(typed)
     except ServiceError:
@@ -92,10 +137,14 @@ def per_account() -> str:
 
 
 def per_pending_session() -> str:
-    """The half-finished sign-in's account, so two-factor guesses are limited per account."""
+    """The half-finished sign-in's account, so two-factor guesses are limited per account;
+    a browser with a valid device cookie of that account counts on its own, as above."""
     from app.models import SessionStage
-    from app.services.staff_sessions import resume
+    from app.services.staff_sessions import resume, trusted_device
 
     cookie = request.cookies.get(current_app.config["STAFF_COOKIE_NAME"])
     access = resume(cookie, stage=SessionStage.PASSWORD)
-    return f"two-factor:{access.user.id if access else 'none'}"
+    if access is None:
+        return "two-factor:none"
+    device = trusted_device(_device_cookie(), access.user)
+    return f"two-factor-device:{device}" if device else f"two-factor:{access.user.id}"

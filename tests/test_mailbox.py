@@ -97,7 +97,7 @@ def test_empty_database_still_pays_the_derivation(seeded, monkeypatch):
 def test_malformed_receipt_is_explained(seeded, typed):
     with sign_in(seeded.test_client(), typed) as response:
         assert response.status_code == 400
-        assert "A receipt has 16 digits" in text_of(response)
+        assert "A receipt has 28 digits in seven groups of four" in text_of(response)
 
 
 def test_sign_in_without_csrf_token_is_refused_and_opens_nothing(seeded, receipt):
@@ -182,6 +182,19 @@ def test_activity_keeps_the_session_but_the_absolute_limit_ends_it(seeded, recei
         assert db.session.scalar(select(func.count()).select_from(ReporterSession)) == 0
 
 
+def test_a_session_past_its_purge_hour_is_deleted_by_the_next_request(seeded, receipt,
+                                                                     monkeypatch):
+    client = seeded.test_client()
+    with sign_in(client, receipt):
+        pass
+    with seeded.app_context():
+        purge_hour = db.session.scalars(select(ReporterSession)).one().expires_at
+    monkeypatch.setattr(mailbox_service, "_now", lambda: purge_hour + 1)
+    assert 'name="receipt"' in mailbox_page(client)
+    with seeded.app_context():  # a new database session: only what was committed
+        assert db.session.scalar(select(func.count()).select_from(ReporterSession)) == 0
+
+
 def test_sign_out_ends_the_session_on_the_server(seeded, receipt):
     client = seeded.test_client()
     with sign_in(client, receipt):
@@ -217,14 +230,3 @@ def test_receipt_sign_ins_are_rate_limited_per_browser_session(make_app):
     with sign_in(client, "1234 5678 9012 3456") as response:
         assert response.status_code == 429
         assert "Too many requests" in text_of(response)
-
-
-def test_reports_are_rate_limited_per_institution(make_app):
-    app = make_app(REPORT_RATE_LIMIT="1 per hour")
-    seed(app)
-    with send_report(app.test_client(), "utena") as first:
-        assert first.status_code == 200
-    with send_report(app.test_client(), "utena") as second:
-        assert second.status_code == 429
-    with send_report(app.test_client(), "birzai") as other:
-        assert other.status_code == 200

@@ -112,6 +112,10 @@ class Report(db.Model):
     recovery_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Digest of the one-time token on the confirmation page: a re-sent form is refused.
     submission_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # Arrived while its institution's count of reports was past REPORT_RATE_LIMIT: accepted
+    # like any other, marked so officers can triage a flood. Set from that per-institution
+    # counter alone, never from anything about the reporter's browser or connection.
+    possible_flood: Mapped[bool] = mapped_column(default=False)
 
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     # The reporter's identity is a ciphertext of its own (Art. 16), so it can be withheld

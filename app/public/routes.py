@@ -1,20 +1,29 @@
 """Public pages: the network home page, institution pages and the report form."""
 
-import secrets
-
-from flask import abort, render_template, request
+from flask import abort, render_template, request, session
 from flask_babel import get_locale
 
 from app.extensions import limiter
 from app.models import Institution
 from app.public import bp
 from app.public.forms import ReportForm, uploads_of
-from app.ratelimits import per_institution, report_limit
+from app.ratelimits import (
+    count_report,
+    per_browser_session,
+    report_session_limit,
+    report_was_counted,
+)
 from app.services import ServiceError
 from app.services.access import entitled_officers
 from app.services.external_channels import external_channels
 from app.services.institutions import find_institution, list_institutions
-from app.services.intake import ReportAlreadySent, ReportEntry, submit_report
+from app.services.intake import (
+    ReportAlreadySent,
+    ReportEntry,
+    is_submission_token,
+    new_submission_token,
+    submit_report,
+)
 
 
 def institution_or_404(slug: str) -> Institution:
@@ -59,22 +68,33 @@ def report(slug: str):
     form = _report_form(found)
     editing = "edit" in request.form
     if request.method == "POST" and not editing and form.validate():
-        form.submission_token.data = secrets.token_urlsafe(32)
+        form.submission_token.data = new_submission_token(session["csrf_token"])
         return render_template("public/review.html", institution=found, form=form)
     return render_template("public/report.html", institution=found, form=form)
 
 
 @bp.post("/i/<slug>/report/send")
-@limiter.limit(report_limit, key_func=per_institution)
+@limiter.limit(report_session_limit, key_func=per_browser_session,
+               deduct_when=report_was_counted)
 def send_report(slug: str):
-    """Step 2: the checked report with its files is stored and the receipt shown once."""
+    """Step 2: the checked report with its files is stored and the receipt shown once.
+
+    Only a request that passed the form and carries this session's check-page token is
+    counted (``count_report``): forged requests cost an attacker nothing to send, so they
+    must cost the institution's channel nothing either.
+    """
     found = institution_or_404(slug)
     form = _report_form(found)
-    if not form.validate() or not form.submission_token.data:
+    if not form.validate():
+        return render_template("public/report.html", institution=found, form=form)
+    if not is_submission_token(form.submission_token.data, session.get("csrf_token")):
+        # Not from a check page of this session: the form is renewed, answers kept, as
+        # when its CSRF token runs out (the template shows its own translated notice).
+        form.csrf_token.errors.append("no check page of this session")
         return render_template("public/report.html", institution=found, form=form)
     try:
         submitted = submit_report(found, entry_of(form), uploads_of(form.attachments),
-                                  form.submission_token.data)
+                                  form.submission_token.data, flood_check=count_report)
     except ReportAlreadySent as error:
         return render_template("errors/error.html", code=409, title=error.title,
                                message=str(error)), 409

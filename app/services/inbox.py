@@ -39,7 +39,8 @@ because nothing reads a number of rows that grows with the cases:
 Every case read is checked against the officer's key (one lookup in sealed_key's unique
 index), which is what the caps bound. What still grows: a filter on category or assignee
 that matches few cases walks the index past the ones it skips (a row lookup each), up to
-the whole institution when nothing matches; and page n reads n pages of ids.
+the whole institution when nothing matches (the possible-flood filter likewise); and page n
+reads n pages of ids.
 """
 
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ DUE_FILTERS = ("", "overdue", "soon")
 LISTED_COLUMNS = (Report.ref, Report.institution_id, Report.category, Report.status,
                   Report.received_on, Report.acknowledged_on, Report.feedback_on,
                   Report.closed_on, Report.due_on, Report.assignee_id, Report.likelihood,
-                  Report.impact, Report.outcome)
+                  Report.impact, Report.outcome, Report.possible_flood)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class InboxFilter:
     assignee: str = ""  # "", "me", "none" or a user id
     due: str = ""  # "", "overdue" or "soon"
     page: int = 1
+    flood: str = ""  # "", "flagged" or "unflagged" (Report.possible_flood)
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,10 @@ def _filtered(institution: Institution, user: User, chosen: InboxFilter, day: da
     elif chosen.due == "soon":
         query = query.where(Report.due_on >= day,
                             Report.due_on <= day + timedelta(days=DUE_SOON_DAYS))
+    if chosen.flood == "flagged":
+        query = query.where(Report.possible_flood)
+    elif chosen.flood == "unflagged":
+        query = query.where(~Report.possible_flood)
     return query
 
 

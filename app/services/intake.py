@@ -1,15 +1,20 @@
 """Receiving a report: validate, clean files, encrypt, seal, issue the receipt."""
 
 import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.crypto.envelope import new_data_key
+from app.crypto.kdf import expand_key
 from app.crypto.receipts import format_receipt, wrap_for_reporter
 from app.extensions import db
 from app.models import Institution, Report, ReportStatus
@@ -71,12 +76,42 @@ def submission_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
+def new_submission_token(session_secret: str) -> str:
+    """The check page's one-time token: a random value signed for this browser session, so
+    the send step can tell a real round trip through the form from a forged request.
+
+    :param session_secret: the browser session's random CSRF secret.
+    """
+    nonce = secrets.token_urlsafe(32)
+    return f"{nonce}.{_token_signature(nonce, session_secret)}"
+
+
+def is_submission_token(token: str | None, session_secret: str | None) -> bool:
+    """Whether a token is one that :func:`new_submission_token` made for this session."""
+    nonce, _dot, signature = (token or "").partition(".")
+    if not (nonce and session_secret):
+        return False
+    return hmac.compare_digest(signature.encode("utf-8"),
+                               _token_signature(nonce, session_secret).encode("utf-8"))
+
+
+def _token_signature(nonce: str, session_secret: str) -> str:
+    key = expand_key(current_app.config["SECRET_KEY"].encode("utf-8"),
+                     b"skaidra/submission-token/v1")
+    message = f"{nonce}\0{session_secret}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
 def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Upload],
-                  submission_token: str) -> SubmittedReport:
+                  submission_token: str,
+                  flood_check: Callable[[], bool] | None = None) -> SubmittedReport:
     """Store a report encrypted, sealed to the institution's readers, and issue its receipt.
 
     Nothing is written unless everything succeeds.
 
+    :param flood_check: called once the entry is valid and the confirmation page new,
+        before any file is cleaned or key derived, so a replayed page costs nothing and
+        counts nothing; returns whether to mark the report as a possible flood.
     :raises ServiceError: invalid entry, a file that cannot be accepted, or a confirmation
         page sent twice.
     """
@@ -84,13 +119,17 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
     digest = submission_digest(submission_token)
     if db.session.scalar(select(Report.id).where(Report.submission_digest == digest)):
         raise _already_sent()
+    possible_flood = flood_check() if flood_check else False
     files = clean_uploads(uploads)
 
     data_key = new_data_key()
     report = Report(ref=new_ref(), institution=institution, category=entry.category,
-                    status=ReportStatus.NEW, received_on=today(), submission_digest=digest)
+                    status=ReportStatus.NEW, received_on=today(), submission_digest=digest,
+                    possible_flood=possible_flood)
     refresh_deadline(report)
-    report.pending_notice = "new_report"
+    # A flood must not become a flood of e-mails: the officers were told of the reports
+    # within the limit, and the marked ones wait in the inbox under their own filter.
+    report.pending_notice = None if possible_flood else "new_report"
     write_content(report, data_key, _content(entry), _identity(entry))
     receipt, scheme, keys = issue_receipt()
     report.receipt_scheme_id = scheme.id

@@ -32,6 +32,7 @@ class InboxFilterForm(FlaskForm):
     category = SelectField(_l("Category"))
     assignee = SelectField(_l("Assigned to"))
     due = SelectField(_l("Deadline"))
+    flood = SelectField(_l("Possible flood"))
 
 
 class ReplyForm(FlaskForm):

@@ -62,7 +62,9 @@ def _filter_form(institution: Institution) -> InboxFilterForm:
         (str(officer.id), officer.display_name) for officer in officers_of(institution)])
     form.due.choices = options([("", _("Any")), ("overdue", _("Overdue")),
                                  ("soon", _("Due within 3 days"))])
-    for field in (form.status, form.category, form.assignee, form.due):
+    form.flood.choices = options([("", _("Any")), ("flagged", _("Marked as possible flood")),
+                                   ("unflagged", _("Not marked"))])
+    for field in (form.status, form.category, form.assignee, form.due, form.flood):
         if field.data not in {choice.value for choice in field.choices}:
             field.data = field.choices[0].value
     return form
@@ -76,7 +78,8 @@ def inbox(institution):
     page = request.args.get("page", "1")
     chosen = inbox_service.InboxFilter(form.status.data, form.category.data,
                                        form.assignee.data, form.due.data,
-                                       int(page) if page.isascii() and page.isdigit() else 1)
+                                       int(page) if page.isascii() and page.isdigit() else 1,
+                                       form.flood.data)
     listing = inbox_service.inbox(institution, current_staff().user, chosen)
     query = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("staff/inbox.html", institution=institution, form=form,
