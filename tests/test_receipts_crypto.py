@@ -1,7 +1,9 @@
-"""Reporter receipts: 16 digits, typed back in any shape, whose keys cost one Argon2id run."""
+"""Reporter receipts: 28 digits with a typo check (16 on older ones), typed back in any shape,
+whose keys cost one Argon2id run."""
 
 import hashlib
 import hmac
+import math
 import re
 
 import pytest
@@ -11,12 +13,15 @@ from hypothesis import strategies as st
 from app.crypto.envelope import DecryptionError, new_data_key
 from app.crypto.kdf import KdfCost, derive_key, new_salt
 from app.crypto.receipts import (
+    RANDOM_DIGITS,
     RECEIPT_PURPOSE,
     ReceiptKeys,
+    check_digits,
     derive_receipt_keys,
     format_receipt,
     new_receipt,
     normalise_receipt,
+    passes_typo_check,
     unwrap_for_reporter,
     wrap_for_reporter,
 )
@@ -29,7 +34,10 @@ SEPARATORS = [" ", "-", "\u00a0", "\t", "\u3000", "\u202f", "\uff0d"]
 # Decimal digits of other scripts, which NFKC leaves alone: not receipt digits.
 FOREIGN_ZEROS = [0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50, 0x1040]
 
-receipts = st.text(alphabet=DIGITS, min_size=16, max_size=16)
+payloads = st.text(alphabet=DIGITS, min_size=26, max_size=26)
+receipts = payloads.map(lambda payload: payload + check_digits(payload))
+older_receipts = st.text(alphabet=DIGITS, min_size=16, max_size=16)
+either_shape = st.one_of(receipts, older_receipts)
 salts = st.binary(min_size=16, max_size=16)
 refs = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
 
@@ -37,9 +45,28 @@ refs = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
 # --- Shape of a receipt ------------------------------------------------------------------------
 
 
-def test_new_receipt_is_sixteen_ascii_digits():
+def test_new_receipt_is_twenty_eight_ascii_digits_that_pass_the_typo_check():
     for _ in range(200):
-        assert re.fullmatch(r"[0-9]{16}", new_receipt(), flags=re.ASCII)
+        receipt = new_receipt()
+        assert re.fullmatch(r"[0-9]{28}", receipt, flags=re.ASCII)
+        assert passes_typo_check(receipt)
+
+
+def test_new_receipt_has_at_least_80_random_bits_and_the_rest_is_its_check():
+    sample = [new_receipt() for _ in range(3000)]
+    # Each of the 26 random positions takes every digit (missing one in 3000 draws has a
+    # chance below 10^-136), and the last two digits are a function of the others.
+    for position in range(RANDOM_DIGITS):
+        assert {receipt[position] for receipt in sample} == set(DIGITS), position
+    assert all(receipt[RANDOM_DIGITS:] == check_digits(receipt[:RANDOM_DIGITS])
+               for receipt in sample)
+    assert RANDOM_DIGITS * math.log2(10) >= 80
+
+
+def test_the_worked_example_of_the_security_document():
+    payload = "12345678901234567890123456"
+    assert check_digits(payload) == "27"
+    assert format_receipt(payload + "27") == "1234 5678 9012 3456 7890 1234 5627"
 
 
 def test_new_receipts_do_not_repeat():
@@ -48,14 +75,21 @@ def test_new_receipts_do_not_repeat():
 
 @settings(max_examples=100, deadline=None)
 @given(receipt=receipts)
-def test_formatted_receipt_is_four_groups_of_four_digits(receipt):
+def test_formatted_receipt_is_seven_groups_of_four_digits(receipt):
     formatted = format_receipt(receipt)
-    assert re.fullmatch(r"[0-9]{4}( [0-9]{4}){3}", formatted, flags=re.ASCII)
+    assert re.fullmatch(r"[0-9]{4}( [0-9]{4}){6}", formatted, flags=re.ASCII)
     assert formatted.replace(" ", "") == receipt
 
 
+@settings(max_examples=50, deadline=None)
+@given(receipt=older_receipts)
+def test_older_receipt_is_still_read_as_four_groups_of_four_digits(receipt):
+    assert re.fullmatch(r"[0-9]{4}( [0-9]{4}){3}", format_receipt(receipt), flags=re.ASCII)
+    assert normalise_receipt(format_receipt(receipt)) == receipt
+
+
 @settings(max_examples=100, deadline=None)
-@given(receipt=receipts)
+@given(receipt=either_shape)
 def test_formatted_receipt_normalises_back_to_itself(receipt):
     assert normalise_receipt(format_receipt(receipt)) == receipt
     assert normalise_receipt(receipt) == receipt
@@ -67,7 +101,7 @@ def test_formatted_receipt_normalises_back_to_itself(receipt):
 @st.composite
 def typed_receipts(draw):
     """A receipt as a person might type it back: separators anywhere, digits full-width."""
-    receipt = draw(receipts)
+    receipt = draw(either_shape)
     separator = st.text(alphabet=st.sampled_from(SEPARATORS), max_size=3)
     typed = draw(separator)
     for digit in receipt:
@@ -82,25 +116,30 @@ def typed_receipts(draw):
 @example(case=("1234567890123456", "1234\u00a05678\u00a09012\u00a03456"))
 @example(case=("1234567890123456", " 1234 5678 9012 3456\t"))
 @example(case=("1234567890123456", "１２３４ ５６７８ ９０１２ ３４５６"))
+@example(case=("1234567890123456789012345627", "1234-5678-9012-3456-7890-1234-5627"))
+@example(case=("1234567890123456789012345627", "12345678\n90123456\n789012345627"))
 def test_receipt_typed_with_spaces_hyphens_and_full_width_digits_is_accepted(case):
     receipt, typed = case
     assert normalise_receipt(typed) == receipt
 
 
 @settings(max_examples=100, deadline=None)
-@given(digits=st.text(alphabet=DIGITS, max_size=40).filter(lambda d: len(d) != 16))
+@given(digits=st.text(alphabet=DIGITS, max_size=40).filter(lambda d: len(d) not in (16, 28)))
 @example(digits="")
 @example(digits="123456789012345")
 @example(digits="12345678901234567")
+@example(digits="123456789012345678901234")
+@example(digits="123456789012345678901234562")
+@example(digits="12345678901234567890123456270")
 def test_wrong_number_of_digits_is_not_a_receipt(digits):
     assert normalise_receipt(digits) is None
     assert normalise_receipt(format_receipt(digits)) is None
 
 
 @settings(max_examples=100, deadline=None)
-@given(receipt=receipts, data=st.data())
+@given(receipt=either_shape, data=st.data())
 def test_a_letter_among_the_digits_is_not_a_receipt(receipt, data):
-    position = data.draw(st.integers(0, 15), label="position")
+    position = data.draw(st.integers(0, len(receipt) - 1), label="position")
     letter = data.draw(st.characters(categories=["L"]), label="letter")
     typed = receipt[:position] + letter + receipt[position + 1:]
     assert normalise_receipt(typed) is None
@@ -108,9 +147,9 @@ def test_a_letter_among_the_digits_is_not_a_receipt(receipt, data):
 
 
 @settings(max_examples=100, deadline=None)
-@given(receipt=receipts, zero=st.sampled_from(FOREIGN_ZEROS), data=st.data())
+@given(receipt=either_shape, zero=st.sampled_from(FOREIGN_ZEROS), data=st.data())
 def test_digits_of_other_scripts_are_not_receipt_digits(receipt, zero, data):
-    position = data.draw(st.integers(0, 15), label="position")
+    position = data.draw(st.integers(0, len(receipt) - 1), label="position")
     foreign = chr(zero + int(receipt[position]))
     typed = receipt[:position] + foreign + receipt[position + 1:]
     assert normalise_receipt(typed) is None
@@ -124,9 +163,73 @@ def test_blank_text_is_not_a_receipt(text):
 
 @settings(max_examples=100, deadline=None)
 @given(text=st.text(max_size=40))
-def test_anything_normalise_accepts_is_sixteen_ascii_digits(text):
+def test_anything_normalise_accepts_is_twenty_eight_or_sixteen_ascii_digits(text):
     normalised = normalise_receipt(text)
-    assert normalised is None or re.fullmatch(r"[0-9]{16}", normalised, flags=re.ASCII)
+    assert normalised is None or re.fullmatch(r"[0-9]{28}|[0-9]{16}", normalised,
+                                              flags=re.ASCII)
+
+
+# --- The typo check ------------------------------------------------------------------------
+
+
+def substitutions(receipt: str):
+    """The receipt with any one digit typed as any other."""
+    for position, digit in enumerate(receipt):
+        for other in DIGITS.replace(digit, ""):
+            yield receipt[:position] + other + receipt[position + 1:]
+
+
+def swaps(receipt: str, distance: int):
+    """The receipt with two digits `distance` apart typed in each other's place."""
+    for i in range(len(receipt) - distance):
+        j = i + distance
+        if receipt[i] != receipt[j]:
+            yield receipt[:i] + receipt[j] + receipt[i + 1:j] + receipt[i] + receipt[j + 1:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(receipt=receipts)
+@example(receipt="1234567890123456789012345627")
+@example(receipt="0000000000000000000000000098")
+def test_every_single_digit_substitution_is_caught(receipt):
+    assert passes_typo_check(receipt)
+    mistyped = list(substitutions(receipt))
+    assert len(mistyped) == 28 * 9
+    assert not any(passes_typo_check(typed) for typed in mistyped)
+
+
+@settings(max_examples=300, deadline=None)
+@given(receipt=receipts)
+@example(receipt="1234567890123456789012345627")
+def test_every_swap_of_neighbouring_digits_is_caught(receipt):
+    assert not any(passes_typo_check(typed) for typed in swaps(receipt, 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(receipt=receipts)
+def test_every_swap_across_one_digit_is_caught(receipt):
+    assert not any(passes_typo_check(typed) for typed in swaps(receipt, 2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(payload=payloads, data=st.data())
+def test_a_doubled_digit_typed_as_another_doubled_digit_is_caught(payload, data):
+    position = data.draw(st.integers(0, RANDOM_DIGITS - 2), label="position")
+    payload = payload[:position + 1] + payload[position] + payload[position + 2:]
+    receipt = payload + check_digits(payload)
+    for other in DIGITS.replace(receipt[position], ""):
+        assert not passes_typo_check(receipt[:position] + other * 2 + receipt[position + 2:])
+
+
+@settings(max_examples=100, deadline=None)
+@given(receipt=older_receipts)
+def test_an_older_receipt_has_no_check_digits_and_always_passes(receipt):
+    assert passes_typo_check(receipt)
+
+
+def test_check_digits_reject_about_96_of_97_random_receipts():
+    rejected = sum(not passes_typo_check(f"{n:028d}") for n in range(97 * 100))
+    assert rejected == 96 * 100
 
 
 # --- Keys derived from a receipt ----------------------------------------------------------

@@ -62,7 +62,7 @@ def test_sent_report_is_sealed_to_officers_and_recovery_key_and_opens_for_them(s
         page = text_of(response)
     assert response.status_code == 200
     receipt = receipt_of(response)
-    assert len(receipt.replace(" ", "")) == 16 and receipt.count(" ") == 3
+    assert len(receipt.replace(" ", "")) == 28 and receipt.count(" ") == 6
     assert "cannot recover" in page or "Nobody can recover it" in page
     with seeded.app_context():
         report = only_report()

@@ -23,11 +23,14 @@ from app.services.attachments import Upload
 from app.services.categories import CATEGORY_LABELS
 from app.services.intake import MAX_LONG_TEXT, MAX_SHORT_TEXT, MAX_TEXT
 from app.services.mailbox import MAX_MESSAGE
+from app.services.receipts import NOT_A_RECEIPT
 
 # Control characters other than tab and line breaks, and U+FFFD, which is what bytes that
 # were not UTF-8 turn into: neither belongs in a report, and either may hide a mistake.
 UNREADABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
 TOO_LONG = _l("This answer is too long: at most %(max)d characters.")
+# Room for a 28-digit receipt typed with generous spacing; anything longer is not one.
+MAX_RECEIPT_TEXT = 100
 
 
 def readable_text(_form, field) -> None:
@@ -158,8 +161,9 @@ class ReceiptForm(ReporterForm):
     receipt = StringField(
         _l("Receipt"),
         validators=[DataRequired(_l("Enter your receipt.")),
-                    Length(max=64, message=_l("A receipt has 16 digits, for example 1234 "
-                                              "5678 9012 3456."))],
+                    Length(max=MAX_RECEIPT_TEXT, message=NOT_A_RECEIPT)],
+        description=_l("Seven groups of four digits, or four groups on older receipts. "
+                       "Spaces and dashes do not matter."),
         render_kw={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"},
     )
     # A message typed when the session ran out, carried through signing in again.

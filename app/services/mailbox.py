@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from app.crypto.envelope import DecryptionError, decrypt, encrypt
-from app.crypto.receipts import normalise_receipt
 from app.crypto.session_tokens import new_token, parse_token
 from app.extensions import db
 from app.models import Author, Institution, Report, ReporterSession, ReportStatus
@@ -33,7 +32,7 @@ from app.services.casefile import (
     stored_file_bytes,
 )
 from app.services.deadlines import acknowledgement_due, feedback_due
-from app.services.receipts import find_by_receipt
+from app.services.receipts import find_by_receipt, read_receipt
 
 MAX_MESSAGE = 20_000
 
@@ -71,11 +70,10 @@ def wrong_receipt() -> ServiceError:
 def sign_in(receipt_text: str) -> str:
     """Open a mailbox session for a receipt; returns the token for the reporter's cookie.
 
-    :raises ServiceError: the text is not a receipt, or the receipt opens nothing.
+    :raises ServiceError: the text is not a receipt, has a typing mistake (both found
+        before any derivation), or the receipt opens nothing.
     """
-    receipt = normalise_receipt(receipt_text)
-    if receipt is None:
-        raise ServiceError(_("A receipt has 16 digits, for example 1234 5678 9012 3456."))
+    receipt = read_receipt(receipt_text)
     found = find_by_receipt(receipt)
     if found is None:
         raise wrong_receipt()
@@ -117,7 +115,9 @@ def resume(token: str | None) -> MailboxAccess | None:
     if parsed is None:
         return None
     row_id, now = parsed.row_id, _now()
+    # Committed at once: the early returns below would otherwise roll the purge back.
     db.session.execute(delete(ReporterSession).where(ReporterSession.expires_at < now))
+    db.session.commit()
     row = db.session.get(ReporterSession, row_id)
     if row is None or row.expires_at < now:
         return None

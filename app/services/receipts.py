@@ -1,6 +1,7 @@
 """Issuing receipts and finding reports by them (app/crypto/receipts.py does the maths)."""
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.crypto.envelope import DecryptionError
@@ -9,10 +10,19 @@ from app.crypto.receipts import (
     ReceiptKeys,
     derive_receipt_keys,
     new_receipt,
+    normalise_receipt,
+    passes_typo_check,
     unwrap_for_reporter,
 )
 from app.extensions import db
 from app.models import ReceiptScheme, Report
+from app.services import ServiceError
+
+# Shared with the sign-in form, which shows the first for text too long to be a receipt.
+NOT_A_RECEIPT = _l("A receipt has 28 digits in seven groups of four (older receipts have "
+                   "16). Check that no digit is missing or extra.")
+MISTYPED = _l("This receipt has a typing mistake: check each group of four digits against "
+              "the receipt you kept.")
 
 
 def current_scheme() -> ReceiptScheme:
@@ -33,6 +43,23 @@ def issue_receipt() -> tuple[str, ReceiptScheme, ReceiptKeys]:
     receipt = new_receipt()
     return receipt, scheme, derive_receipt_keys(receipt, scheme.salt,
                                                 KdfCost.from_dict(scheme.kdf_params))
+
+
+def read_receipt(text: str) -> str:
+    """The bare digits of a typed receipt, checked for typing mistakes.
+
+    Nothing is derived and nothing is asked of the database: a typing mistake is told
+    apart from a wrong receipt by the check digits alone, so it costs no Argon2id run.
+
+    :raises ServiceError: the text is not shaped like a receipt, or its check digits are
+        wrong.
+    """
+    receipt = normalise_receipt(text)
+    if receipt is None:
+        raise ServiceError(str(NOT_A_RECEIPT))
+    if not passes_typo_check(receipt):
+        raise ServiceError(str(MISTYPED))
+    return receipt
 
 
 def find_by_receipt(receipt: str) -> tuple[Report, bytes] | None:

@@ -14,7 +14,8 @@ from functools import partial
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SUBMISSION = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
-RECEIPT = re.compile(r'class="receipt"><strong>([\d ]+)</strong>')
+# Seven groups of four digits today; the pattern also reads the four groups of older receipts.
+RECEIPT = re.compile(r'class="receipt"><strong>(\d{4}(?: \d{4})+)</strong>')
 
 REPORT_ANSWERS = {
     "category": "bribery",
@@ -95,11 +96,15 @@ class Reporter:
         assert status == 200 and RECEIPT.search(page), page
         return RECEIPT.search(page).group(1)
 
+    def try_sign_in(self, receipt: str, lang: str | None = None) -> tuple[int, str]:
+        """Type a receipt into the mailbox sign-in form; status and page, whatever happens."""
+        path = f"/mailbox/?lang={lang}" if lang else "/mailbox/"
+        _status, page = self.request(path)
+        return self.post(path, {"csrf_token": CSRF.search(page).group(1), "receipt": receipt})
+
     def sign_in(self, receipt: str) -> str:
         """Open the mailbox with a receipt; returns the mailbox page."""
-        _status, page = self.request("/mailbox/")
-        status, page = self.post("/mailbox/", {"csrf_token": CSRF.search(page).group(1),
-                                               "receipt": receipt})
+        status, page = self.try_sign_in(receipt)
         assert status == 200 and "sign-out" in page, page
         return page
 
