@@ -5,13 +5,18 @@ a marker written into the metadata must be gone, and the result must still open.
 """
 
 import io
+import json
+import math
 import re
 import struct
+import subprocess
+import sys
 import time
 import tracemalloc
 import unicodedata
 import zipfile
 import zlib
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given
@@ -29,7 +34,7 @@ from pypdf.generic import (
 )
 
 from app import create_app
-from app.services import ServiceError, attachments
+from app.services import ServiceError, attachments, pdf_child
 from app.services.attachments import (
     MAX_FILES_PER_SENDING,
     NOTES,
@@ -52,6 +57,8 @@ XMP = (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.o
        f'dc:creator="{MARKER}xmp"/></rdf:RDF></x:xmpmeta>')
 TOO_LARGE = "too large"
 UNREADABLE = "could not read"
+ZIP_BOMB = "it may be a zip bomb"
+MIB = 1024 * 1024
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -287,6 +294,37 @@ def test_multi_frame_bomb_is_refused_before_decoding(sizes):
     assert time.perf_counter() - started < 2
 
 
+def declared_png(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width × height`` RGB pixels, holding one row of them."""
+    row = zlib.compress(b"\x00" + b"\xff" * (width * 3), 9)
+    return (b"\x89PNG\r\n\x1a\n"
+            + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + png_chunk(b"IDAT", row) + png_chunk(b"IEND", b""))
+
+
+def test_picture_over_fifty_megapixels_is_refused_from_its_header():
+    """8000 × 8000 took a worker to 1.3 GB; 50 MP phones (8160 × 6120) still fit."""
+    assert 8160 * 6120 <= attachments.MAX_IMAGE_PIXELS < 8000 * 8000
+    data = declared_png(8000, 8000)
+    assert len(data) < 1000
+    refused(data, TOO_LARGE, "big.png")
+
+
+def test_picture_with_too_many_frames_is_refused():
+    """A thousand tiny frames cost an object each, however few pixels they hold."""
+    refused(bilevel_tiff([(1, 1)] * (attachments.MAX_IMAGE_FRAMES + 1)), TOO_LARGE, "many.tiff")
+
+
+def test_compressed_png_text_is_unpacked_only_up_to_its_limit():
+    """Each zTXt chunk unpacks to under Pillow's 1 MB per chunk; together past our 8 MB."""
+    text = zlib.compress(b"\x00" * (MIB - 1024), 9)
+    chunks = b"".join(png_chunk(b"zTXt", b"Comment%d\x00\x00" % n + text) for n in range(9))
+    data = save(two_tone(), "PNG")
+    data = data[:33] + chunks + data[33:]  # after the 33 bytes of signature and IHDR
+    assert len(data) < 100_000
+    refused(data, UNREADABLE, "notes.png")
+
+
 def test_multi_frame_tiff_under_the_limit_is_cleaned():
     cleaned = clean(bilevel_tiff([(8, 8), (300, 200)]))
     assert cleaned.removed == ()  # the tags describing a TIFF's pixels are not metadata
@@ -462,6 +500,163 @@ def test_unreadable_pdf_is_refused(data):
     refused(data, UNREADABLE, "broken.pdf")
 
 
+def flate_pdf(padding: int, object_stream: bool = True) -> bytes:
+    """A one-page PDF with a FlateDecode stream padded with ``padding`` spaces: an object
+    stream holding an object the page refers to (a reader must inflate all of it to find the
+    object), or else the page's content (which cleaning copies without inflating)."""
+    compressor = zlib.compressobj(9)
+    stream = compressor.compress(b"5 0 << /Note (kept) >>" if object_stream else b"")
+    stream += b"".join(compressor.compress(b" " * MIB) for _ in range(padding // MIB))
+    stream += compressor.compress(b" " * (padding % MIB)) + compressor.flush()
+    refers = b"/Extra 5 0 R" if object_stream else b"/Contents 4 0 R"
+    kind = b"/Type /ObjStm /N 1 /First 4 " if object_stream else b""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] " + refers + b" >>",
+               b"<< " + kind + b"/Filter /FlateDecode /Length %d >>\nstream\n" % len(stream)
+               + stream + b"\nendstream"]
+    out, rows = bytearray(b"%PDF-1.7\n"), [(0, 0, 65535)]
+    for number, body in enumerate(objects, 1):
+        rows.append((1, len(out), 0))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    rows += [(2, 4, 0) if object_stream else (0, 0, 0), (1, len(out), 0)]
+    table = b"".join(struct.pack(">BIH", *row) for row in rows)
+    out += (b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+            % len(table) + table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n"
+            % rows[-1][1])
+    return bytes(out)
+
+
+def test_pdf_object_stream_is_inflated_only_up_to_its_limit():
+    kept = PdfReader(io.BytesIO(clean(flate_pdf(MIB)).data)).pages[0]["/Extra"]
+    assert kept["/Note"] == "kept"  # the object inside the stream was found and copied
+    data = flate_pdf(pdf_child.MAX_PDF_STREAM_BYTES)
+    assert len(data) < 100_000
+    refused(data, UNREADABLE, "objects.pdf")
+
+
+# --- PDFs are cleaned in a child process, bounded in memory and time ---------------------
+
+TOO_COMPLEX = "is too complex to clean safely"
+
+
+def numbers_pdf(arrays: int) -> bytes:
+    """A page referring to ``arrays`` arrays of 100 000 numbers each, uncompressed: what
+    pypdf turns into Python objects, one per number (its own limit is 100 000 per array),
+    some 140 MB per 10 arrays."""
+    numbers = b"[" + b"0 " * 100_000 + b"]"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Extra ["
+               + numbers * arrays + b"] >>"]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f \n"
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+@pytest.fixture
+def pdf_limits():
+    """A request context of an app whose PDF cleaner gets this memory (MiB) and seconds."""
+    def limited(memory_mb: int = 512, seconds: int = 30):
+        app = create_app(type("PdfLimits", (TestConfig,), {"PDF_CLEAN_MEMORY_MB": memory_mb,
+                                                           "PDF_CLEAN_SECONDS": seconds}))
+        return app.test_request_context(headers={"Accept-Language": "en"})
+    return limited
+
+
+def status_kib(field: str) -> int:
+    """A memory figure of this process from /proc/self/status, in KiB."""
+    line = next(line for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith(field + ":"))
+    return int(line.split()[1])
+
+
+def test_pdf_needing_more_memory_than_allowed_is_refused_and_the_worker_does_not_grow(
+        pdf_limits):
+    data = numbers_pdf(10)  # 2 MB, whose numbers take some 140 MB as Python objects
+    with pdf_limits(memory_mb=96):
+        assert clean(pdf_with_everything()).removed  # an ordinary PDF fits in the limit
+        before = status_kib("VmRSS")
+        Path("/proc/self/clear_refs").write_text("5")  # VmHWM starts again from VmRSS
+        refused(data, f"“numbers.pdf” {TOO_COMPLEX}", "numbers.pdf")
+        grown = status_kib("VmHWM") - before
+    assert grown < 16 * 1024  # cleaning it here took this process past 140 MB
+
+
+def test_pdf_taking_longer_than_allowed_is_stopped_and_refused(pdf_limits):
+    data = numbers_pdf(20)  # some 15 seconds of parsing, in 290 MB
+    with pdf_limits(memory_mb=2048, seconds=1):
+        started = time.perf_counter()
+        refused(data, f"“slow.pdf” {TOO_COMPLEX}", "slow.pdf")
+        assert time.perf_counter() - started < 5
+
+
+WATCHED_CHILD = """
+import json, os, runpy, sys
+writes = []
+WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def audit(event, args):
+    if event == "open" and ((args[2] or 0) & WRITING or set(args[1] or "") & set("wax+")):
+        writes.append(str(args[0]))
+    elif event.startswith(("os.mkdir", "os.rename", "os.link", "os.symlink", "tempfile.")):
+        writes.append(event)
+
+
+sys.addaudithook(audit)
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    found = {"writes": writes, "modules": sorted(name.split(".")[0] for name in sys.modules)}
+    sys.stderr.write(json.dumps(found))
+"""
+
+
+def test_pdf_child_writes_no_file_and_imports_neither_the_app_nor_flask():
+    """Run as attachments.py runs it, with an audit hook that sees every file it opens."""
+    child = subprocess.run(
+        [sys.executable, "-I", "-c", WATCHED_CHILD, str(attachments.PDF_CHILD),
+         str(512 * MIB), "30"], input=pdf_with_everything(), capture_output=True, env={},
+        check=True, timeout=60)
+    outcome, removed, cleaned = attachments._pdf_answer(child.stdout)
+    assert outcome == "cleaned" and "document_info" in removed
+    assert MARKER.encode() not in cleaned
+    found = json.loads(child.stderr)
+    assert found["writes"] == []
+    assert "pypdf" in found["modules"]
+    assert not {"app", "flask", "config"} & set(found["modules"])
+
+
+@pytest.mark.parametrize("answer", [
+    b"",
+    b"%PDF-1.7 no header",
+    b'{"outcome": "cleaned", "removed": [], "length": 5}\n%PDF',
+    b'{"outcome": "cleaned", "removed": [], "length": true}\n%',
+    b'{"outcome": "cleaned", "removed": ["gps"], "length": 1, "more": 1}\n%',
+    b'{"outcome": "cleaned", "removed": ["who knows"], "length": 1}\n%',
+    b'{"outcome": "fine", "removed": [], "length": 0}\n',
+    b'["cleaned", [], 0]\n',
+    b" " * 5000 + b'{"outcome": "cleaned", "removed": [], "length": 0}\n',
+], ids=["empty", "no-header", "short", "bool-length", "extra-key", "unknown-code",
+        "unknown-outcome", "not-an-object", "header-too-long"])
+def test_pdf_cleaner_answer_of_any_other_form_is_refused(answer):
+    with pytest.raises(RuntimeError, match="malformed"):
+        attachments._pdf_answer(answer)
+
+
+def test_pdf_cleaner_answer_is_read_exactly():
+    answer = b'{"outcome": "cleaned", "removed": ["xmp", "gps"], "length": 6}\n%PDF\n\n'
+    assert attachments._pdf_answer(answer) == ("cleaned", ("xmp", "gps"), b"%PDF\n\n")
+
+
 # --- office documents -------------------------------------------------------------------
 
 OPC = "http://schemas.openxmlformats.org"
@@ -635,14 +830,74 @@ def declare_size(data: bytes, name: str, size: int) -> bytes:
         at = out.index(b"PK\x01\x02", at + 46)
 
 
-def test_zip_bomb_is_refused():
+def docx_with_part(name: str, size: int, filler: bytes = b"\x00",
+                   compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A .docx with one more part of ``size`` bytes of ``filler``, written a MiB at a time."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression, compresslevel=1) as archive:
+        for part_name, part in entries(ooxml()).items():
+            if part_name != name:
+                archive.writestr(part_name, part)
+        chunk = (filler * (MIB // len(filler) + 1))[:MIB]
+        with archive.open(name, "w", force_zip64=size >= 1 << 31) as part:
+            for _ in range(size // MIB):
+                part.write(chunk)
+            part.write(chunk[:size % MIB])
+    return out.getvalue()
+
+
+def test_zip_bomb_is_refused_by_name_without_unpacking_it():
+    """The issue's file: a docx of half a megabyte whose document.xml unpacks to 300 MB."""
+    data = docx_with_part("word/document.xml", 300 * MIB)
+    assert len(data) < 2 * MIB
+    tracemalloc.start()
+    try:
+        with pytest.raises(ServiceError, match=ZIP_BOMB) as refusal:
+            clean_upload(Upload("../Sutartis.docx", data))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(refusal.value).startswith("“Sutartis.docx” unpacks to more than 256 MB")
+    assert peak < 8 * MIB
+
+
+def test_part_that_unpacks_to_far_more_than_its_size_is_refused():
+    """20 MB of zeros deflate a thousandfold: under the size limits, far over any document."""
+    data = docx_with_part("word/document.xml", 20 * MIB)
+    refused(data, f"over {attachments.MAX_ZIP_RATIO} times its own size", "ratio.docx")
+
+
+def test_zip_directory_claiming_too_much_is_refused_before_unpacking():
     data = declare_size(ooxml(), "word/document.xml", attachments.MAX_UNPACKED_BYTES + 1)
-    refused(data, UNREADABLE, "bomb.docx")
+    refused(data, ZIP_BOMB, "bomb.docx")
+
+
+def test_large_part_is_copied_in_chunks_not_held_whole():
+    """What unpacks within the limits costs no more memory than a small document."""
+    data = docx_with_part("word/document.xml", 40 * MIB, filler=b"<w:p>Evidence</w:p>",
+                          compression=zipfile.ZIP_STORED)
+    tracemalloc.start()
+    try:
+        cleaned = clean(data, "long.docx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < len(cleaned.data) + 8 * MIB
+    with zipfile.ZipFile(io.BytesIO(cleaned.data)) as archive:
+        assert archive.getinfo("word/document.xml").file_size == 40 * MIB
+        with archive.open("word/document.xml") as part:
+            assert part.read(19 * 3) == b"<w:p>Evidence</w:p>" * 3
+
+
+def test_picture_part_over_its_limit_is_refused_naming_document_and_picture():
+    data = docx_with_part("word/media/scan.png", attachments.MAX_PICTURE_PART + 1,
+                          filler=b"\x89PNG\r\n\x1a\n", compression=zipfile.ZIP_STORED)
+    refused(data, re.escape("“scan.docx, scan.png” is too large"), "scan.docx")
 
 
 def test_zip_with_too_many_entries_is_refused():
     media = {f"word/media/part{n}.xml": b"" for n in range(attachments.MAX_ZIP_ENTRIES)}
-    refused(ooxml(extra=media), UNREADABLE, "many.docx")
+    refused(ooxml(extra=media), f"more than {attachments.MAX_ZIP_ENTRIES} parts", "many.docx")
 
 
 def test_corrupt_office_document_is_refused():
@@ -667,7 +922,7 @@ def test_mimetype_bomb_is_not_unpacked(monkeypatch):
     monkeypatch.setattr(attachments, "MAX_UNPACKED_BYTES", 1 << 20)
     tracemalloc.start()
     try:
-        refused(out.getvalue(), UNREADABLE, "bomb.odt")
+        refused(out.getvalue(), ZIP_BOMB, "bomb.odt")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -921,8 +1176,9 @@ def test_pixels_are_budgeted_across_a_whole_sending():
     from app.services.attachments import MAX_PIXELS_PER_SENDING, PixelBudget
 
     budget = PixelBudget(remaining=MAX_PIXELS_PER_SENDING)
-    picture = save(Image.new("1", (8000, 8000)), "PNG")
-    for _ in range(MAX_PIXELS_PER_SENDING // 64_000_000):
+    side = math.isqrt(attachments.MAX_IMAGE_PIXELS)
+    picture = save(Image.new("1", (side, side)), "PNG")
+    for _ in range(MAX_PIXELS_PER_SENDING // side**2):
         clean_upload(Upload("ok.png", picture), budget)
     with pytest.raises(ServiceError, match="too large"):
         clean_upload(Upload("one-too-many.png", picture), budget)

@@ -8,32 +8,56 @@ the reporter is told that nobody checked them.
 """
 
 import io
+import itertools
+import json
 import logging
+import math
 import re
+import subprocess
+import sys
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, NameObject
+from PIL import Image, ImageSequence, PngImagePlugin, UnidentifiedImageError
 
 from app.services import ServiceError
 
 # Parsers of hostile files may quote those files in their log messages; the level set on
-# the parent logger silences every child logger of the library too.
-for _noisy in ("pypdf", "PIL"):
-    logging.getLogger(_noisy).setLevel(logging.CRITICAL + 1)
+# the parent logger silences every child logger of the library too (pdf_child.py does the
+# same for pypdf).
+logging.getLogger("PIL").setLevel(logging.CRITICAL + 1)
 
-# Checked by hand before decoding (Pillow's own check only warns below twice its limit).
-MAX_IMAGE_PIXELS = 64_000_000
+MEGABYTE = 1024 * 1024
+# Checked by hand from the header, before decoding (Pillow's own check only warns below twice
+# its limit). Cleaning holds two copies of the pixels at up to 4 bytes each, so 50 million
+# pixels cost at most about 400 MB: a 50-megapixel phone photo (8160 × 6120) still fits,
+# 8000 × 8000 does not. Phones save 12 MP unless asked for their sensor's full size.
+MAX_IMAGE_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = None
-# Bounds for office documents (zip containers): entries and total unpacked size.
+# Tiny frames cost little in pixels but an object each: animations are rarely longer.
+MAX_IMAGE_FRAMES = 1_000
+# Compressed PNG text and colour profile chunks (zTXt, iTXt, iCCP) are unpacked while the
+# header is read; Pillow already stops each at 1 MB, and all of them together here at 8 MB.
+PngImagePlugin.MAX_TEXT_MEMORY = 8 * MEGABYTE
+# Office documents (zip containers) are unpacked in chunks, so memory does not grow with
+# their unpacked size; these bound the work, and refuse zip bombs before it starts. A 25 MB
+# document of text unpacks to some 250 MB; XML deflates 5 to 30 times, and deflate cannot
+# exceed about 1 030 times, which is where zip bombs sit.
 MAX_ZIP_ENTRIES = 5_000
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024
-MAX_PROPERTIES_PART = 1024 * 1024
+MAX_UNPACKED_BYTES = 256 * MEGABYTE
+MAX_ZIP_PART_BYTES = 128 * MEGABYTE
+MAX_ZIP_RATIO = 200
+ZIP_RATIO_FLOOR = MEGABYTE  # parts unpacking to less may deflate as well as they can
+ZIP_CHUNK = 64 * 1024
+MAX_PROPERTIES_PART = MEGABYTE
+# Pictures inside documents are read whole to be cleaned: about the size of an uploaded file.
+MAX_PICTURE_PART = 32 * MEGABYTE
 MAX_FILENAME_CHARS = 120
 
 # Tags every TIFF file has, or that say how its pixels are stored; the XMP (700) and colour
@@ -47,7 +71,13 @@ IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
                "MPO": "image/jpeg"}
 SAVED_AS = {"MPO": "JPEG"}
 # Pixels one sending may make us decode in all (files, frames and pictures in documents).
-MAX_PIXELS_PER_SENDING = 4 * 64_000_000
+MAX_PIXELS_PER_SENDING = 4 * MAX_IMAGE_PIXELS
+# How to turn a picture upright for each EXIF orientation (as ImageOps.exif_transpose does).
+UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+           4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+           6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
+ORIENTATION = 0x0112
 OOXML_TYPES = {"word/": ("application/vnd.openxmlformats-officedocument."
                          "wordprocessingml.document"),
                "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -173,6 +203,30 @@ def _too_large(name: str) -> ServiceError:
                            "copy.", name=name))
 
 
+def _too_complex(name: str) -> ServiceError:
+    return ServiceError(_("“%(name)s” is too complex to clean safely: it needs more memory or "
+                           "time than we allow. Send a simpler copy, for example printed to a "
+                           "new PDF, or screenshots.", name=name))
+
+
+def _zip_too_large(name: str, limit: int) -> ServiceError:
+    return ServiceError(_("“%(name)s” unpacks to more than %(limit)d MB; it may be a zip bomb, "
+                           "so we cannot check it. Send a smaller copy or a PDF instead.",
+                           name=name, limit=limit // MEGABYTE))
+
+
+def _zip_ratio(name: str) -> ServiceError:
+    return ServiceError(_("“%(name)s” unpacks to over %(ratio)d times its own size; it may be "
+                           "a zip bomb, so we cannot check it. Send a PDF copy instead.",
+                           name=name, ratio=MAX_ZIP_RATIO))
+
+
+def _zip_entries(name: str) -> ServiceError:
+    return ServiceError(_("“%(name)s” holds more than %(count)d parts; it may be a zip bomb, "
+                           "so we cannot check it. Send a PDF copy instead.",
+                           name=name, count=MAX_ZIP_ENTRIES))
+
+
 # --- images -----------------------------------------------------------------------------
 
 def _clean_image(name: str, data: bytes, budget: PixelBudget) -> CleanedFile | None:
@@ -183,25 +237,27 @@ def _clean_image(name: str, data: bytes, budget: PixelBudget) -> CleanedFile | N
     except Exception:  # a hostile header may break the parser in any way
         raise _unreadable(name) from None
     with image:
-        if image.format not in IMAGE_TYPES:
+        kind = image.format
+        if kind not in IMAGE_TYPES:
             return None
         if image.width * image.height > MAX_IMAGE_PIXELS:
             raise _too_large(name)
         try:
             findings = _image_findings(image)
             frames, pixels = [], 0
-            for frame in ImageSequence.Iterator(image):
+            for number, frame in enumerate(ImageSequence.Iterator(image)):
                 # Counted over all frames before each is decoded: the frames of a TIFF may
                 # each have their own size, and many frames add up like one huge picture.
                 pixels += frame.width * frame.height
-                if pixels > MAX_IMAGE_PIXELS:
+                if pixels > MAX_IMAGE_PIXELS or number >= MAX_IMAGE_FRAMES:
                     raise _too_large(name)
                 budget.spend(frame.width * frame.height, name)
                 frames.append(_pixels_only(frame))
-                if image.format == "MPO":
+                if kind == "MPO":
                     break  # the other pictures are the camera's previews, not the photo
+            image.close()  # frees the decoded pixels before the copies are encoded
             out = io.BytesIO()
-            saved_as = SAVED_AS.get(image.format, image.format)
+            saved_as = SAVED_AS.get(kind, kind)
             options = {"quality": 95} if saved_as in ("JPEG", "WEBP") else {}
             frames[0].save(out, format=saved_as, save_all=len(frames) > 1,
                            append_images=frames[1:], **options)
@@ -209,8 +265,7 @@ def _clean_image(name: str, data: bytes, budget: PixelBudget) -> CleanedFile | N
             raise
         except Exception:
             raise _unreadable(name) from None
-    return CleanedFile(name, IMAGE_TYPES[image.format], out.getvalue(),
-                       removed=tuple(findings.removed))
+    return CleanedFile(name, IMAGE_TYPES[kind], out.getvalue(), removed=tuple(findings.removed))
 
 
 def _image_findings(image: Image.Image) -> _Findings:
@@ -233,92 +288,79 @@ def _image_findings(image: Image.Image) -> _Findings:
 
 
 def _pixels_only(frame: Image.Image) -> Image.Image:
-    """A new image holding only the pixels (turned upright as the EXIF said) and palette."""
-    upright = ImageOps.exif_transpose(frame)
-    clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
-    if upright.mode in ("P", "PA") and upright.palette is not None:
-        clean.putpalette(upright.getpalette())
-    if "transparency" in upright.info:
-        clean.info["transparency"] = upright.info["transparency"]
+    """A new image holding only the pixels (turned upright as the EXIF said) and palette.
+
+    ``transpose()`` and ``copy()`` return a plain ``Image``, not the format's own class (so
+    no TIFF tags, PNG text or camera segments come along), whose only metadata is a copy of
+    ``info``, replaced here. That is one copy of the pixels; tobytes() and frombytes() made
+    three, and 64 megapixels took a worker past 1.3 GB.
+    """
+    frame.load()
+    turn = UPRIGHT.get(frame.getexif().get(ORIENTATION))
+    clean = frame.transpose(turn) if turn is not None else frame.copy()
+    clean.info = {key: frame.info[key] for key in ("transparency",) if key in frame.info}
     return clean
 
 
 # --- PDF --------------------------------------------------------------------------------
 
-ACTIVE_KEYS = ("/OpenAction", "/AA", "/AcroForm", "/Names", "/JavaScript")
-# Annotations that carry files or media of their own, which nobody cleans: removed whole.
-EMBEDDING_ANNOTATIONS = ("/FileAttachment", "/RichMedia", "/Screen", "/Sound", "/Movie")
-# Actions of annotations that only move the reader: other actions (scripts, launching
-# programs, submitting forms, ...) are removed.
-PLAIN_ACTIONS = ("/URI", "/GoTo")
+# Run by path, not as ``-m app.services.pdf_child``, which would import the whole app first.
+PDF_CHILD = Path(__file__).with_name("pdf_child.py")
+PDF_OUTCOMES = ("cleaned", "encrypted", "unreadable", "too_complex")
+MAX_PDF_ANSWER_HEADER = 4096
 
 
 def _clean_pdf(name: str, data: bytes) -> CleanedFile:
+    """The PDF cleaned by ``pdf_child.py`` in a process bounded in memory and time.
+
+    :raises ServiceError: encrypted, unreadable, or past the child's limits.
+    """
+    config = current_app.config
+    seconds = config["PDF_CLEAN_SECONDS"]
+    command = [sys.executable, "-I", str(PDF_CHILD),
+               str(config["PDF_CLEAN_MEMORY_MB"] * MEGABYTE), str(math.ceil(seconds))]
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ServiceError(_("“%(name)s” is protected by a password. Remove the password "
-                                  "and send it again.", name=name))
-        findings = _Findings()
-        if reader.metadata:
-            findings.add("document_info")
-        root = reader.trailer["/Root"]
-        if "/Metadata" in root:
-            findings.add("xmp")
-        if any(key in root for key in ACTIVE_KEYS):
-            findings.add("active_content")
-        writer = PdfWriter()
-        for page in reader.pages:
-            # Cleaned before it is copied: the writer keeps every object the copy referred
-            # to, so parts deleted from the copy afterwards were still written out.
-            _clean_page(page, findings)
-            writer.add_page(page)
-        writer.metadata = None
-        out = io.BytesIO()
-        writer.write(out)
-    except ServiceError:
-        raise
-    except Exception:  # malformed PDFs make pypdf raise almost anything
-        raise _unreadable(name) from None
-    return CleanedFile(name, "application/pdf", out.getvalue(), removed=tuple(findings.removed),
+        # No environment is passed on (no secrets in the child), and stderr is dropped
+        # unread: pypdf may quote the file in it. The command is ours, never the upload's.
+        child = subprocess.run(command, input=data, stdout=subprocess.PIPE,  # noqa: S603
+                               stderr=subprocess.DEVNULL, env={}, timeout=seconds,
+                               check=False)
+    except subprocess.TimeoutExpired:  # the child is killed before this is raised
+        raise _too_complex(name) from None
+    if child.returncode < 0:  # killed by a signal: its CPU limit, or the kernel out of memory
+        raise _too_complex(name)
+    if child.returncode != 0:
+        raise RuntimeError(f"the PDF cleaner exited with status {child.returncode}")
+    outcome, removed, cleaned = _pdf_answer(child.stdout)
+    if outcome == "encrypted":
+        raise ServiceError(_("“%(name)s” is protected by a password. Remove the password "
+                             "and send it again.", name=name))
+    if outcome == "unreadable":
+        raise _unreadable(name)
+    if outcome == "too_complex":
+        raise _too_complex(name)
+    return CleanedFile(name, "application/pdf", cleaned, removed=removed,
                        notes=("pdf_pictures",))
 
 
-def _clean_page(page, findings: _Findings) -> None:
-    for key in ("/Metadata", "/PieceInfo"):
-        if key in page:
-            del page[NameObject(key)]
-            findings.add("xmp" if key == "/Metadata" else "document_info")
-    if "/AA" in page:
-        del page[NameObject("/AA")]
-        findings.add("active_content")
-    if "/Annots" not in page:
-        return
-    kept = ArrayObject()
-    for reference in page["/Annots"].get_object():
-        annotation = reference.get_object()
-        if annotation.get("/Subtype") in EMBEDDING_ANNOTATIONS:
-            # Emptied, not only unlisted: its pop-up note still refers to it.
-            annotation.clear()
-            findings.add("active_content")
-            continue
-        action = annotation.get("/A")
-        if action is not None and (action.get_object().get("/S") not in PLAIN_ACTIONS
-                                   or "/Next" in action.get_object()):
-            del annotation[NameObject("/A")]
-            findings.add("active_content")
-        if "/AA" in annotation:
-            del annotation[NameObject("/AA")]
-            findings.add("active_content")
-        if annotation.get("/Subtype") != "/Widget" and "/T" in annotation:
-            del annotation[NameObject("/T")]
-            findings.add("annotation_authors")
-        for stamp in ("/M", "/CreationDate"):  # when the note was written, to the second
-            if stamp in annotation:
-                del annotation[NameObject(stamp)]
-                findings.add("timestamps")
-        kept.append(reference)
-    page[NameObject("/Annots")] = kept
+def _pdf_answer(output: bytes) -> tuple[str, tuple[str, ...], bytes]:
+    """The child's answer, parsed strictly: a JSON header line, then the cleaned bytes.
+
+    :raises RuntimeError: an answer of any other form.
+    """
+    end = output.find(b"\n", 0, MAX_PDF_ANSWER_HEADER)
+    try:
+        header = json.loads(output[:end]) if end > 0 else None
+    except ValueError:
+        header = None
+    cleaned = output[end + 1:]
+    if not (isinstance(header, dict) and header.keys() == {"outcome", "removed", "length"}
+            and header["outcome"] in PDF_OUTCOMES
+            and isinstance(header["removed"], list)
+            and all(isinstance(code, str) and code in REMOVED for code in header["removed"])
+            and type(header["length"]) is int and header["length"] == len(cleaned)):
+        raise RuntimeError("the PDF cleaner's answer is malformed")
+    return header["outcome"], tuple(header["removed"]), cleaned
 
 
 # --- office documents (OOXML and OpenDocument) ------------------------------------------
@@ -373,38 +415,105 @@ def _clean_office(name: str, data: bytes, budget: PixelBudget) -> CleanedFile | 
         except Exception:
             raise _unreadable(name) from None
         infos = archive.infolist()
-        if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-            raise _unreadable(name)
-        findings = _Findings()
+        _check_declared_sizes(name, infos)
         out = io.BytesIO()
         try:
             with zipfile.ZipFile(out, "w") as clean:
+                repacking = _Repacking(name, archive, clean, budget)
                 for info in infos:
-                    part = archive.read(info)
-                    kind = replacements.get(info.filename)
-                    if kind is not None:
-                        if re.search(rb">\s*[^<\s]", part):
-                            findings.add("custom_properties" if kind == "custom"
-                                         else "document_properties")
-                        part = EMPTY_PARTS[kind]
-                    elif part.startswith(IMAGE_MAGIC):
-                        # A photo pasted into a document keeps its own EXIF, GPS included.
-                        picture = _clean_image(info.filename, part, budget)
-                        if picture is not None:
-                            part = picture.data
-                            for code in picture.removed:
-                                findings.add(code)
-                    if info.date_time != ZIP_EPOCH:
-                        findings.add("timestamps")
-                    entry = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
-                    # OpenDocument requires its "mimetype" entry first and uncompressed.
-                    entry.compress_type = (zipfile.ZIP_STORED if info.filename == "mimetype"
-                                           else zipfile.ZIP_DEFLATED)
-                    clean.writestr(entry, part)
+                    repacking.copy(info, replacements.get(info.filename))
+        except ServiceError:
+            raise
         except Exception:  # corrupt members, bad CRCs, ...
             raise _unreadable(name) from None
-    return CleanedFile(name, content_type, out.getvalue(), removed=tuple(findings.removed),
-                       notes=("office_content",))
+    return CleanedFile(name, content_type, out.getvalue(),
+                       removed=tuple(repacking.findings.removed), notes=("office_content",))
+
+
+def _check_declared_sizes(name: str, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse, before unpacking anything, what the zip directory itself says is too much.
+
+    The directory can lie, but zipfile never unpacks more than it declares (a part that
+    holds more fails its CRC check), and ``_Repacking`` counts what is really unpacked.
+    """
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise _zip_entries(name)
+    if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
+        raise _zip_too_large(name, MAX_UNPACKED_BYTES)
+    for info in infos:
+        if info.file_size > MAX_ZIP_PART_BYTES:
+            raise _zip_too_large(name, MAX_ZIP_PART_BYTES)
+        if info.file_size > max(ZIP_RATIO_FLOOR, MAX_ZIP_RATIO * info.compress_size):
+            raise _zip_ratio(name)
+
+
+class _Repacking:
+    """An office document copied part by part into a clean zip, unpacked in chunks that are
+    counted against the limits, so memory does not grow with what the parts unpack to."""
+
+    def __init__(self, name: str, archive: zipfile.ZipFile, clean: zipfile.ZipFile,
+                 budget: PixelBudget) -> None:
+        self.name, self.archive, self.clean, self.budget = name, archive, clean, budget
+        self.findings = _Findings()
+        self.unpacked = 0
+
+    def copy(self, info: zipfile.ZipInfo, kind: str | None) -> None:
+        """Write one part: properties emptied, pictures cleaned whole, others streamed."""
+        if info.date_time != ZIP_EPOCH:
+            self.findings.add("timestamps")
+        entry = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
+        # OpenDocument requires its "mimetype" entry first and uncompressed.
+        entry.compress_type = (zipfile.ZIP_STORED if info.filename == "mimetype"
+                               else zipfile.ZIP_DEFLATED)
+        chunks = self._chunks(info)
+        first = next(chunks, b"")
+        if kind is not None:
+            # Only its start is read: the part is replaced whatever it holds.
+            part = first + b"".join(itertools.islice(chunks, MAX_PROPERTIES_PART // ZIP_CHUNK))
+            chunks.close()
+            if re.search(rb">\s*[^<\s]", part) or len(part) > MAX_PROPERTIES_PART:
+                self.findings.add("custom_properties" if kind == "custom"
+                                  else "document_properties")
+            self.clean.writestr(entry, EMPTY_PARTS[kind])
+        elif first.startswith(IMAGE_MAGIC):
+            self.clean.writestr(entry, self._picture(info, first, chunks))
+        else:
+            with self.clean.open(entry, "w") as target:
+                target.write(first)
+                for chunk in chunks:
+                    target.write(chunk)
+
+    def _picture(self, info: zipfile.ZipInfo, first: bytes, chunks: Iterator[bytes]) -> bytes:
+        """A photo pasted into a document keeps its own EXIF, GPS included: cleaned."""
+        name = f"{self.name}, {safe_filename(info.filename)}"
+        data = bytearray(first)
+        for chunk in chunks:
+            data += chunk
+            if len(data) > MAX_PICTURE_PART:
+                raise _too_large(name)
+        picture = _clean_image(name, bytes(data), self.budget)
+        if picture is None:
+            return bytes(data)
+        for code in picture.removed:
+            self.findings.add(code)
+        return picture.data
+
+    def _chunks(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        """The part's bytes, ZIP_CHUNK at a time; refuses the file once a limit is passed."""
+        # zipfile reads no more than the declared compressed size of a part.
+        ratio_limit = max(ZIP_RATIO_FLOOR, MAX_ZIP_RATIO * info.compress_size)
+        unpacked = 0
+        with self.archive.open(info) as part:
+            while chunk := part.read(ZIP_CHUNK):
+                unpacked += len(chunk)
+                self.unpacked += len(chunk)
+                if self.unpacked > MAX_UNPACKED_BYTES:
+                    raise _zip_too_large(self.name, MAX_UNPACKED_BYTES)
+                if unpacked > MAX_ZIP_PART_BYTES:
+                    raise _zip_too_large(self.name, MAX_ZIP_PART_BYTES)
+                if unpacked > ratio_limit:
+                    raise _zip_ratio(self.name)
+                yield chunk
 
 
 class _NotOffice(Exception):
@@ -452,8 +561,6 @@ def clean_uploads(uploads: list[Upload], already_stored: int = 0) -> list[Cleane
     :param already_stored: bytes the report holds already (its earlier attachments).
     :raises ServiceError: too many or too large files, or a file that cannot be cleaned.
     """
-    from flask import current_app
-
     per_file = current_app.config["MAX_FILE_BYTES"]
     per_report = current_app.config["MAX_REPORT_BYTES"]
     uploads = [upload for upload in uploads if upload.filename or upload.data]
@@ -474,5 +581,3 @@ def clean_uploads(uploads: list[Upload], already_stored: int = 0) -> list[Cleane
     budget = PixelBudget()
     return [clean_upload(upload, budget) for upload in uploads]
 
-
-MEGABYTE = 1024 * 1024
