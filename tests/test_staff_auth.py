@@ -19,7 +19,7 @@ from app.crypto.session_tokens import parse_token
 from app.crypto.staff_keys import StaffKeyMaterial, load_private_key, unwrap_with_password
 from app.extensions import db
 from app.models import AuditEntry, Report, SessionStage, StaffSession
-from app.services import audit, staff_sessions
+from app.services import audit, staff_sessions, two_factor
 from app.services.access import officer_data_key
 from app.services.accounts import create_user, find_user
 from app.services.demo import DEMO_PASSWORD
@@ -231,6 +231,39 @@ def test_wrong_code_is_refused_and_audited(seeded):
     assert actions_of(seeded, OFFICER)[-1] == "two_factor_failed"
     with code_step(client, totp_code(secret)) as response:
         assert response.status_code == 302
+    assert is_signed_in(client)
+
+
+def code_of_step(secret: str, offset: int) -> str:
+    """The code an authenticator shows ``offset`` 30-second steps from now."""
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(time.time()) + offset)
+
+
+def test_a_code_one_step_off_is_accepted_and_two_steps_off_refused():
+    secret, at = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", 1_750_000_005.0
+    totp = pyotp.TOTP(secret)
+    step = totp.timecode(at)
+    codes = {offset: totp.generate_otp(step + offset) for offset in range(-3, 4)}
+    assert len(set(codes.values())) == len(codes)  # no two steps share a code here
+    matched = {offset: two_factor.code_matches(secret, code, at=at)
+               for offset, code in codes.items()}
+    assert matched == {-3: None, -2: None, -1: step - 1, 0: step, 1: step + 1, 2: None,
+                       3: None}
+
+
+def test_sign_in_refuses_a_code_two_steps_old_and_accepts_the_next_steps_code(seeded):
+    secret = enrolled(seeded)
+    client = seeded.test_client()
+    password_step(client, OFFICER)
+    # Two steps back stays refused if the clock ticks meanwhile; one step ahead stays valid.
+    with code_step(client, code_of_step(secret, -2)) as response:
+        assert response.status_code == 200
+        assert WRONG_CODE in text_of(response)
+    assert actions_of(seeded, OFFICER)[-1] == "two_factor_failed"
+    with code_step(client, code_of_step(secret, +1)) as response:
+        assert response.status_code == 302
+        assert location(response)[0] == "/staff/overview"
     assert is_signed_in(client)
 
 
@@ -616,7 +649,8 @@ def test_production_staff_cookie_is_secure_and_host_prefixed(make_app, database_
     from config import ProductionConfig
 
     assert ProductionConfig.STAFF_COOKIE_NAME.startswith("__Host-")
-    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 48}
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 48,
+                "PUBLIC_BASE_URL": "https://skaidra.example.org"}
     app = make_app(config_class=type("Production", (ProductionConfig,), settings))
     with app.app_context():
         create_user("officer@example.org", "Officer", NEW_PASSWORD)

@@ -226,6 +226,23 @@ def test_network_shows_counts_from_one_to_four_as_less_than_five(file_report):
     assert_nothing_small_can_be_read(stats)
 
 
+@pytest.mark.parametrize(("reports", "shown"), [(4, False), (5, True)])
+def test_network_hides_four_reports_and_shows_five(file_report, reports, shown):
+    file_report("utena", date(2024, 1, 10), times=reports, category="bribery",
+                acknowledged_on=date(2024, 1, 12))
+
+    stats = network_statistics(*JANUARY)
+
+    count = Count(reports) if shown else Count(None)
+    assert stats.total == count
+    assert dict(stats.by_category)["bribery"] == count
+    assert dict(stats.by_institution)["utena"] == count
+    assert dict(stats.by_month)["2024-01"] == count
+    assert stats.median_days_to_acknowledge == (2.0 if shown else None)
+    assert stats.share_acknowledged_in_time == (1.0 if shown else None)
+    assert stats.suppressed is not shown
+
+
 def test_network_lone_small_count_cannot_be_worked_out_from_the_total(file_report):
     # Two months, two institutions, two statuses, no zero cell to hide behind: subtracting
     # the visible cells from the total must not give the small one.

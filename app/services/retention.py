@@ -13,7 +13,7 @@ retention period that matters to you.
 
 from datetime import date, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Institution, Report, ReportStatus
@@ -79,11 +79,8 @@ def _expired_report_ids(institution: Institution, day: date) -> list[int]:
 def _delete_case(report: Report) -> None:
     """Destroy the report's keys, then its rows, and audit it; commits."""
     ref, institution_id = report.ref, report.institution_id
-    if db.engine.dialect.name == "sqlite":
-        # SQLite otherwise leaves deleted rows, keys included, readable in free pages of the
-        # file until they are reused; secure_delete overwrites them with zeros. It is a
-        # setting of the connection, so it is set in the transaction that deletes.
-        db.session.execute(text("PRAGMA secure_delete = ON"))
+    # On SQLite every connection overwrites deleted rows with zeros (secure_delete, set in
+    # app.extensions.overwrite_deleted_content), so the keys do not stay in free pages.
     report.sealed_keys.clear()
     # reporter_key is NOT NULL: an empty value destroys it just the same.
     report.reporter_key = b""
