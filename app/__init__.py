@@ -1,11 +1,14 @@
 """Skaidra: anonymous anti-corruption reporting for public institutions."""
 
-from flask import Flask, redirect, url_for
+from pathlib import Path
+
+from flask import Flask, abort, current_app, redirect, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.sansio.utils import host_is_trusted
 
 from app import cli, errors, i18n, log_privacy, security, templating
-from app.extensions import babel, csrf, db, limiter, migrate
-from config import Config
+from app.extensions import babel, csrf, db, limiter, migrate, overwrite_deleted_content
+from config import INSTANCE_DIR, Config, create_private_file
 
 
 def create_app(config_class: type[Config]) -> Flask:
@@ -23,7 +26,11 @@ def create_app(config_class: type[Config]) -> Flask:
             app.wsgi_app, x_for=0, x_proto=app.config["TRUSTED_PROXY_COUNT"], x_host=0
         )
 
+    # First of all hooks, so that a request for another host is neither counted nor logged.
+    app.before_request(_refuse_unlisted_host)
     db.init_app(app)
+    overwrite_deleted_content(app)
+    _create_sqlite_file_privately(app)
     # Batch mode lets Alembic alter tables on SQLite, which has no ALTER COLUMN.
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -61,6 +68,39 @@ def _register_blueprints(app: Flask) -> None:
             app.register_blueprint(staff_side, url_prefix="/staff")
     if surface == "staff":
         app.add_url_rule("/", "staff_root", lambda: redirect(url_for("staff.login")))
+
+
+def _refuse_unlisted_host() -> None:
+    """400 for a Host header that ALLOWED_HOSTS (when set) does not list: links built from
+    the request, such as invitation links, then name only our own hosts. Health probes
+    may address a node by its IP."""
+    allowed = current_app.config["ALLOWED_HOSTS"]
+    if allowed and request.endpoint != "core.healthz" and not host_is_trusted(
+            request.host, allowed):
+        abort(400)
+
+
+def _create_sqlite_file_privately(app: Flask) -> None:
+    """Create a new SQLite database file 0600 in a 0700 folder before SQLite first opens it.
+
+    SQLite would create it world-readable (0644 under the usual umask) and gives its -wal,
+    -shm and -journal files the main file's mode. Report contents are sealed, but the staff
+    password hashes, the audit log and the reports' dates and categories are not.
+    """
+    with app.app_context():
+        url = db.engine.url
+    if url.get_backend_name() != "sqlite" or url.query.get("mode") == "memory":
+        return
+    database = url.database or ""
+    if url.query.get("uri"):
+        database = database.removeprefix("file:")
+    # Only the default instance/ folder is made (0700); a configured folder that is missing
+    # stays missing, as SQLite would leave it, and the health check reports the database
+    # as unavailable.
+    path = Path(database)
+    if database and database != ":memory:" and (path.parent.is_dir()
+                                                 or path.parent == INSTANCE_DIR):
+        create_private_file(path)
 
 
 def _migrations_dir():

@@ -1,13 +1,39 @@
 """Helpers every template may use."""
 
+import re
+
 from flask import Flask, current_app, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
 
 from app.services.attachments import NOTES, REMOVED
 from app.services.casework import STATUS_LABELS
 from app.services.categories import CATEGORY_LABELS
 from app.services.institutions import JURISDICTION_LABELS, KIND_LABELS
 from app.services.questionnaires import Text, localized
+
+# Unicode's Bidi_Control characters: the Arabic letter mark, the left-to-right and
+# right-to-left marks, the embeddings and overrides with their pop (U+202A–U+202E) and the
+# isolates (U+2066–U+2069). File names drop them with every other control and format
+# character (attachments.safe_filename); free text keeps line breaks and the joiners that
+# some scripts and emoji need, so only these are picked out.
+BIDI_CONTROLS = re.compile("([\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069])")
+
+
+def _bidi_mark(control: str) -> Markup:
+    return Markup('<span class="bidi-mark" dir="ltr" title="{}">[U+{}]</span>').format(
+        _("An invisible character that changes the direction of text: shown here, not "
+          "applied."), f"{ord(control):04X}")
+
+
+def isolated(value: object) -> Markup:
+    """Free text someone else typed, isolated from the page around it, with each bidi control
+    shown as a visible mark instead of obeyed: an officer sees what was sent, and a reversed
+    or reordered line can neither disguise itself nor the text after it."""
+    pieces = BIDI_CONTROLS.split(str(value))  # the controls found are the odd pieces
+    return Markup("<bdi>{}</bdi>").format(Markup("").join(
+        _bidi_mark(piece) if index % 2 else piece for index, piece in enumerate(pieces)))
 
 
 def home_url() -> str:
@@ -24,6 +50,7 @@ def tr(text: Text | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
+    app.add_template_filter(isolated)
     app.context_processor(
         lambda: {
             "home_url": home_url,

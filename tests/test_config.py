@@ -8,7 +8,8 @@ from config import ConfigError, ProductionConfig, config_from_environment
 
 def production(**overrides) -> type[ProductionConfig]:
     """A production config with a database and the given overrides."""
-    settings = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 48, **overrides}
+    settings = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 48,
+                "PUBLIC_BASE_URL": "https://report.example.lt", **overrides}
     return type("Production", (ProductionConfig,), settings)
 
 

@@ -1,14 +1,23 @@
 """Sharing an institution's channel: link, button, iframe for allowlisted sites, QR posters."""
 
 import io
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from PIL import Image
 
 from app.extensions import db
 from app.services.institutions import find_institution
+from config import ConfigError, ProductionConfig
 from tests.helpers import catalogue_translation, seed, text_of
+from tests.support.server import REPO
+
+FORGED = "phishing.example"
+SHARED = ("/i/utena/share?lang=en", "/i/utena/qr-lt.svg", "/i/utena/qr-lt.png",
+          "/i/utena/poster-lt.svg")
 
 
 def allow(app, origins: list[str]) -> None:
@@ -32,6 +41,45 @@ def test_public_base_url_is_used_for_every_snippet(make_app):
     seed(app)
     with app.test_client().get("/i/utena/share?lang=en") as response:
         assert "https://report.example.lt/i/utena/?lang=nb" in text_of(response)
+
+
+def test_snippets_qr_codes_and_posters_name_only_an_allowlisted_host(make_app):
+    unconfigured = make_app()
+    seed(unconfigured)
+    for path in SHARED:
+        with unconfigured.test_client().get(path, base_url=f"http://{FORGED}") as forged:
+            assert forged.status_code == 400
+            assert FORGED not in forged.get_data(as_text=True)
+    listed = make_app(ALLOWED_HOSTS=["report.example.lt"])
+    with listed.test_client().get(SHARED[0], base_url="https://report.example.lt") as page:
+        assert "https://report.example.lt/i/utena/?lang=nb" in text_of(page)
+
+
+def test_production_starts_only_with_public_base_url_or_allowed_hosts(make_app, database_url):
+    def production(**settings):
+        return type("Production", (ProductionConfig,), {
+            "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 48, **settings})
+
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        make_app(config_class=production())
+    with pytest.raises(ConfigError, match="ALLOWED_HOSTS"):
+        make_app(config_class=production(ALLOWED_HOSTS=["https://report.example.lt"]))
+    make_app(config_class=production(PUBLIC_BASE_URL="https://report.example.lt"))
+    guarded = make_app(config_class=production(ALLOWED_HOSTS=["report.example.lt"]))
+    client = guarded.test_client()
+    assert client.get("/?lang=en", base_url="https://report.example.lt").status_code == 200
+    with client.get("/?lang=en", base_url=f"https://{FORGED}") as forged:
+        assert forged.status_code == 400
+        assert "The request could not be understood" in text_of(forged)
+    assert client.get("/healthz", base_url="https://10.0.0.5").status_code == 200
+
+
+def test_allowed_hosts_are_read_from_a_comma_separated_environment_variable():
+    env = dict(os.environ, ALLOWED_HOSTS=" report.example.lt, .example.lt ,")
+    printed = subprocess.run(
+        [sys.executable, "-c", "import config; print(config.Config.ALLOWED_HOSTS)"],
+        cwd=REPO, env=env, check=True, capture_output=True, text=True, timeout=60).stdout
+    assert printed.strip() == "['report.example.lt', '.example.lt']"
 
 
 def test_allowlisted_origin_gets_an_iframe_snippet_and_may_frame_the_card(seeded):

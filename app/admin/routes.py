@@ -20,8 +20,9 @@ from app.admin.forms import (
     SettingsForm,
 )
 from app.models import Institution, Role
-from app.services import ServiceError, administration, permissions
+from app.services import ServiceError, account_links, administration, permissions
 from app.services.institutions import find_institution
+from app.services.sharing import trusted_origin
 from app.staff.forms import ActionForm
 from app.staff.guards import current_staff, institution_role, network_role
 
@@ -31,11 +32,10 @@ PAGE_RADIUS = 2
 
 def account_link_url(token: str) -> str:
     """The one-time link as the person will open it: the configured staff address when
-    there is one, else this request's (the admin's own) address."""
-    base = current_app.config.get("STAFF_BASE_URL")
-    if base:
-        return base + url_for("staff.account_link", token=token)
-    return url_for("staff.account_link", token=token, _external=True)
+    there is one, else this request's (the admin's own) address if its host is allowed
+    (a forged Host header must not end up in a link handed to a colleague)."""
+    base = current_app.config.get("STAFF_BASE_URL") or trusted_origin()
+    return base + url_for("staff.account_link", token=token)
 
 
 def _me():
@@ -60,7 +60,8 @@ def _member_or_404(institution: Institution, user_id: int) -> administration.Mem
 def institution(institution):
     """The institution's administration overview: its members."""
     return render_template("admin/institution.html", institution=institution,
-                           members=administration.members(institution))
+                           members=administration.members(institution),
+                           offers=account_links.offers(institution))
 
 
 @bp.route("/i/<slug>/admin/invite", methods=["GET", "POST"])
@@ -260,9 +261,9 @@ def new_institution():
         except ServiceError as error:
             form.slug.errors.append(str(error))
         else:
-            link = account_link_url(created.invitation) if created.invitation else None
             return render_template("admin/institution_created.html", created=created,
-                                   admin_email=form.admin_email.data, link=link)
+                                   admin_email=form.admin_email.data,
+                                   link=account_link_url(created.invitation))
     return render_template("admin/institution_form.html", form=form, institution=None)
 
 

@@ -31,6 +31,7 @@ from app.services.assessments import (
     update_action,
 )
 from app.services.questionnaires import current, find_questionnaire, localized, published
+from app.services.sharing import base_url
 from app.services.surveys import RISK, survey_period, survey_years
 from app.staff.case_forms import options
 from app.staff.guards import assessment_team, current_staff, institution_role
@@ -61,7 +62,13 @@ def index(institution):
     """The institution's assessments, and a new one to start."""
     return render_template("assessment/index.html", institution=institution,
                            assessments=assessments_of(institution), form=_start_form(),
-                           title_of=_title_of)
+                           title_of=_title_of, survey_url=_survey_url(institution))
+
+
+def _survey_url(institution) -> str:
+    """The anonymous survey's address as staff hand it on: on the public site (a staff-only
+    node's own address is wrong for it), never from a forged Host header."""
+    return base_url() + url_for("survey.survey", slug=institution.slug)
 
 
 def _title_of(assessment: Assessment) -> str:
@@ -267,6 +274,7 @@ def survey_results(institution):
     risk = current(RISK)
     return render_template(
         "assessment/survey_results.html", institution=institution,
+        survey_url=_survey_url(institution),
         periods=[period for period in periods if period is not None],
         tolerance_bands=TOLERANCE_BANDS,
         risk_titles={area.id: localized(area.title, _language())

@@ -4,20 +4,38 @@ import io
 import textwrap
 
 import segno
-from flask import current_app, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import escape
+from werkzeug.sansio.utils import host_is_trusted
 
 from app.models import Institution
 from app.security import ORIGIN
 
 POSTER_WIDTH, POSTER_HEIGHT = 210, 297  # A4, in millimetres as SVG user units
 
+# The hosts a request may name when ALLOWED_HOSTS is empty, which only development and tests
+# allow (production refuses to start without PUBLIC_BASE_URL or ALLOWED_HOSTS): `make run`
+# answers on 127.0.0.1:8000, the test client on localhost.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def trusted_origin() -> str:
+    """This request's origin, if its Host header names an allowed host; else 400.
+
+    The Host header is the sender's to choose: a forged one written into a snippet, QR code
+    or poster (or into a cached copy of the page) would send reporters to someone else's site.
+    """
+    if not host_is_trusted(request.host, current_app.config["ALLOWED_HOSTS"] or LOCAL_HOSTS):
+        abort(400)
+    return request.url_root.rstrip("/")
+
 
 def base_url() -> str:
-    """Where reporters reach this service: PUBLIC_BASE_URL, else this request's origin."""
-    return current_app.config["PUBLIC_BASE_URL"] or request.url_root.rstrip("/")
+    """Where reporters reach this service: PUBLIC_BASE_URL, else this request's origin if
+    its host is allowed."""
+    return current_app.config["PUBLIC_BASE_URL"] or trusted_origin()
 
 
 def public_link(institution: Institution, language: str | None = None) -> str:
