@@ -11,6 +11,7 @@ from app.extensions import db
 from config import TestConfig
 from tests.helpers import seed
 from tests.support.postgres import PostgresCluster
+from tests.support.seeded import prepare_template
 from tests.support.server import ServedApp, app_environment, flask_command
 
 OUTPUT_DIR = Path(__file__).parent / "output"
@@ -27,12 +28,16 @@ def postgres_cluster():
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path):
-    """An empty database of each backend, fresh for every test."""
+    """An empty database of each backend, fresh for every test (and the session's seeded
+    template on its server, for ``seed()``, built before the test builds an app)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'skaidra.sqlite3'}"
+        url = f"sqlite:///{tmp_path / 'skaidra.sqlite3'}"
+        prepare_template(url)
+        yield url
         return
     cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
     name = cluster.create_database()
+    prepare_template(cluster.url(name))
     yield cluster.url(name)
     cluster.drop_database(name)
 

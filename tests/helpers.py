@@ -15,10 +15,14 @@ from app.extensions import db
 from app.services.accounts import find_user
 from app.services.demo import DEMO_PASSWORD, seed_demo_network
 from tests.support.reporter import CSRF, RECEIPT, REPORT_ANSWERS, SUBMISSION
+from tests.support.seeded import copy_template
 
 
 def seed(app) -> None:
-    """Load the demo network into the app's database."""
+    """Load the demo network into the app's fresh database (a copy of the session's seeded
+    template where one fits, see tests/support/seeded.py)."""
+    if copy_template(app):
+        return
     with app.app_context():
         seed_demo_network()
         db.session.remove()

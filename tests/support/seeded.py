@@ -1,0 +1,91 @@
+"""The demo network, seeded once per test session and copied into each test's database.
+
+Seeding commits about ninety times and derives every demo account's keys; a copy of a
+seeded template costs a file copy on SQLite and ``CREATE DATABASE … TEMPLATE`` on
+PostgreSQL.
+"""
+
+import atexit
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+from sqlalchemy import URL, create_engine, make_url, text
+
+from app import create_app
+from app.extensions import db
+from app.services.demo import seed_demo_network
+from config import TestConfig
+
+# What seeding writes depends on these (the audit chain's key, the key-derivation cost): an
+# app whose values differ from TestConfig's is seeded the slow way.
+SEEDING_SETTINGS = ("SECRET_KEY", "AUDIT_KEY", "KDF_MEMORY_KIB", "KDF_ITERATIONS", "KDF_LANES")
+
+# Per database server: the template's file path (SQLite) or database name (PostgreSQL).
+_templates: dict[tuple, str] = {}
+
+
+def _server(url: URL) -> tuple:
+    return url.get_backend_name(), url.host, url.port
+
+
+def _execute_on_server(url: URL, statement: str) -> None:
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def prepare_template(database_url: str) -> None:
+    """Build the seeded template for this database's server, once per session.
+
+    Call it before the test builds its app: ``create_app()`` re-initialises the extension
+    singletons (the rate limiter's storage among them), so building a template later would
+    reset the test app's.
+    """
+    url = make_url(database_url)
+    if _server(url) in _templates:
+        return
+    if url.get_backend_name() == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="skaidra-seeded-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = str(folder / "seeded.sqlite3")
+        template_url = f"sqlite:///{template}"
+    else:
+        template = f"seeded_{uuid.uuid4().hex[:12]}"
+        _execute_on_server(url, f'CREATE DATABASE "{template}"')
+        template_url = url.set(database=template).render_as_string(hide_password=False)
+    builder = create_app(type("SeedTemplateConfig", (TestConfig,),
+                              {"SQLALCHEMY_DATABASE_URI": template_url}))
+    with builder.app_context():
+        db.create_all()
+        seed_demo_network()
+        db.session.remove()
+        db.engine.dispose()
+    _templates[_server(url)] = template
+
+
+def copy_template(app) -> bool:
+    """Replace the app's database with a copy of the seeded template; False (and nothing
+    done) when no template fits its server or its seeding settings."""
+    with app.app_context():
+        url = db.engine.url
+    template = _templates.get(_server(url))
+    if template is None or any(app.config.get(name) != getattr(TestConfig, name, None)
+                               for name in SEEDING_SETTINGS):
+        return False
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if url.get_backend_name() == "sqlite":
+        target = Path(url.database)
+        for suffix in ("-wal", "-shm", "-journal"):
+            target.with_name(target.name + suffix).unlink(missing_ok=True)
+        shutil.copyfile(template, target)
+    else:
+        _execute_on_server(url, f'DROP DATABASE "{url.database}" WITH (FORCE)')
+        _execute_on_server(url, f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"')
+    return True
