@@ -38,6 +38,12 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_list(name: str) -> list[str] | None:
+    """Read a comma-separated environment variable; None when it names nothing."""
+    items = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    return items or None
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -54,6 +60,9 @@ class Config:
     # Rate-limit counters must be shared between app nodes: use redis:// or memcached:// there.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
+    # While that store is unreachable, each process counts on its own rather than failing
+    # every limited request: an outage of Redis must not close the reporting channel.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     # Proxies in front of the app whose X-Forwarded-Proto we trust (for HSTS and Secure cookies).
     # X-Forwarded-For is never read: the app has no use for client addresses.
@@ -92,6 +101,10 @@ class Config:
     MAX_FILE_BYTES = _env_int("MAX_FILE_MB", 25) * 1024 * 1024
     MAX_REPORT_BYTES = _env_int("MAX_REPORT_MB", 100) * 1024 * 1024
     MAX_CONTENT_LENGTH = MAX_REPORT_BYTES + 1024 * 1024
+    # Each PDF is cleaned in a child process with this much address space (the interpreter
+    # and pypdf take about 55 MB of it) and this many seconds, wall clock and CPU.
+    PDF_CLEAN_MEMORY_MB = _env_int("PDF_CLEAN_MEMORY_MB", 512)
+    PDF_CLEAN_SECONDS = _env_int("PDF_CLEAN_SECONDS", 30)
 
     # Reporter mailbox sessions: short, and ended by inactivity.
     MAILBOX_IDLE_MINUTES = _env_int("MAILBOX_IDLE_MINUTES", 15)
@@ -101,8 +114,11 @@ class Config:
     STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 30)
     STAFF_ABSOLUTE_HOURS = _env_int("STAFF_ABSOLUTE_HOURS", 8)
     STAFF_COOKIE_NAME = "skaidra_staff"
+    # Marks a browser that has signed the account in before (docs/security.md, section 7).
+    STAFF_DEVICE_COOKIE_NAME = "skaidra_staff_device"
     # Sign-in attempts per account (password and two-factor steps each), whether or not the
-    # account exists, so the limit says nothing about which addresses are real.
+    # account exists, so the limit says nothing about which addresses are real. A browser
+    # that has signed the account in before has a counter of its own with the same limit.
     STAFF_LOGIN_RATE_LIMIT = os.environ.get("STAFF_LOGIN_RATE_LIMIT", "10 per 15 minutes")
     # Invitation and recovery links stay valid this long.
     ACCOUNT_LINK_DAYS = _env_int("ACCOUNT_LINK_DAYS", 7)
@@ -115,7 +131,11 @@ class Config:
     # session, reporters' messages per browser session. RATELIMIT_STORAGE_URI must point at a
     # shared store (redis://, memcached://) when several processes or nodes serve: memory://
     # counts per process.
+    # Reports past REPORT_RATE_LIMIT per institution are accepted and marked as a possible
+    # flood, never refused; one browser session may send REPORT_SESSION_RATE_LIMIT. Only
+    # requests with a valid CSRF token and check-page token are counted (docs/security.md).
     REPORT_RATE_LIMIT = os.environ.get("REPORT_RATE_LIMIT", "30 per hour")
+    REPORT_SESSION_RATE_LIMIT = os.environ.get("REPORT_SESSION_RATE_LIMIT", "10 per hour")
     RECEIPT_RATE_LIMIT = os.environ.get("RECEIPT_RATE_LIMIT", "120 per minute")
     RECEIPT_SESSION_RATE_LIMIT = os.environ.get("RECEIPT_SESSION_RATE_LIMIT", "10 per minute")
     MESSAGE_RATE_LIMIT = os.environ.get("MESSAGE_RATE_LIMIT", "30 per hour")
@@ -125,8 +145,15 @@ class Config:
     SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "200 per hour")
 
     # The address reporters use, for links, snippets and QR codes (e.g. https://report.example.lt
-    # or an onion address). Empty: taken from each request.
+    # or an onion address). Empty: taken from the request, if ALLOWED_HOSTS lists its host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    # The host names this service answers to (e.g. report.example.lt,integrity.example.lt;
+    # .example.lt for every subdomain); any other Host header gets 400, except on /healthz.
+    # Empty: links are built only from PUBLIC_BASE_URL or from 127.0.0.1 and localhost, and
+    # production refuses to start with neither, so no link, snippet or QR code repeats a
+    # forged Host header. Not Flask's TRUSTED_HOSTS: when that refuses a host, the error page
+    # itself fails (Flask drops the URL adapter) and each forged request logs a 500.
+    ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS")
     WTF_CSRF_TIME_LIMIT = 3600
     # Flask-WTF's HTTPS check demands a same-origin Referer, which our Referrer-Policy
     # (no-referrer, to protect reporters) never lets browsers send: it would reject every form
@@ -149,6 +176,11 @@ class Config:
                 f"SKAIDRA_SURFACE must be one of {', '.join(SURFACES)}, "
                 f"not {cls.SKAIDRA_SURFACE!r}."
             )
+        if any("/" in host for host in cls.ALLOWED_HOSTS or ()):
+            raise ConfigError(
+                "ALLOWED_HOSTS lists host names such as report.example.lt, without https:// "
+                "or a path."
+            )
         from app.crypto.kdf import MAX_ITERATIONS, MAX_LANES, MAX_MEMORY_KIB, KdfCost
 
         try:
@@ -166,6 +198,7 @@ class ProductionConfig(Config):
     # The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only, path /.
     SESSION_COOKIE_NAME = "__Host-skaidra_session"
     STAFF_COOKIE_NAME = "__Host-skaidra_staff"
+    STAFF_DEVICE_COOKIE_NAME = "__Host-skaidra_staff_device"
 
     @classmethod
     def prepare(cls) -> None:
@@ -180,17 +213,35 @@ class ProductionConfig(Config):
             raise ConfigError(
                 "KDF_MEMORY_KIB must be at least 65536 and KDF_ITERATIONS at least 3 in production."
             )
+        if not cls.PUBLIC_BASE_URL and not cls.ALLOWED_HOSTS:
+            raise ConfigError(
+                "Set PUBLIC_BASE_URL (e.g. https://report.example.lt) or ALLOWED_HOSTS (the "
+                "host names this service answers to): otherwise links, snippets and QR codes "
+                "would repeat whatever Host header a request carries."
+            )
+
+
+def create_private_file(path: Path) -> bool:
+    """Create an empty file only this user may read, in a folder only this user may open;
+    False when it already exists (its mode is then left as the operator set it).
+
+    The mode is given when the file is created, so no other user can open it in between.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _development_secret() -> str:
     """A per-checkout random secret kept in instance/, so `make run` needs no setup."""
     path = INSTANCE_DIR / "secret_key"
-    if not path.exists():
+    if create_private_file(path):
         import secrets
 
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
     return path.read_text().strip()
 
 
