@@ -1,17 +1,20 @@
 """Fixtures: every database test runs on SQLite and on a real PostgreSQL cluster."""
 
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from jinja2.bccache import Bucket, BytecodeCache
+from sqlalchemy import make_url
 
 from app import create_app
 from app.extensions import db
 from config import TestConfig
 from tests.helpers import seed
 from tests.support.postgres import PostgresCluster
-from tests.support.seeded import prepare_template
+from tests.support.seeded import prepare_template, seeded_copy
 from tests.support.server import ServedApp, app_environment, flask_command
 
 OUTPUT_DIR = Path(__file__).parent / "output"
@@ -28,24 +31,51 @@ def postgres_cluster():
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path):
-    """An empty database of each backend, fresh for every test (and the session's seeded
-    template on its server, for ``seed()``, built before the test builds an app)."""
+    """A database of each backend, fresh for every test: empty, or already a copy of the
+    seeded demo network when the test asks for ``seeded``. The session's seeded template
+    for ``seed()`` is built here, before the test builds an app."""
+    seeded = "seeded" in request.fixturenames
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'skaidra.sqlite3'}"
-        prepare_template(url)
+        if seeded:
+            seeded_copy(url)
+        else:
+            prepare_template(url)
         yield url
         return
     cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    name = cluster.create_database()
-    prepare_template(cluster.url(name))
-    yield cluster.url(name)
-    cluster.drop_database(name)
+    if seeded:
+        url = cluster.url(f"test_{uuid.uuid4().hex[:12]}")
+        seeded_copy(url)
+    else:
+        url = cluster.url(cluster.create_database())
+        prepare_template(url)
+    yield url
+    cluster.drop_database(make_url(url).database)
 
 
 def make_config(database_url: str, **overrides) -> type[TestConfig]:
     """A TestConfig subclass bound to one database, with optional overrides."""
     return type("BoundTestConfig", (TestConfig,),
                 {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+class SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept for the whole session: every test builds its own app, and
+    compiling its templates again was a fifth of a database test's time."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = SharedTemplateCode()
 
 
 @pytest.fixture
@@ -61,6 +91,7 @@ def make_app(database_url):
     def build(*, tables: bool = True, config_class=None, **overrides) -> Flask:
         config = config_class or make_config(database_url, **overrides)
         application = create_app(config)
+        application.jinja_env.bytecode_cache = TEMPLATE_CODE
         built.append(application)
         if tables:
             with application.app_context():

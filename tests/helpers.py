@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from app.crypto.kdf import KdfCost
 from app.crypto.staff_keys import StaffKeyMaterial, unlock_staff_key
 from app.extensions import db
+from app.models import SessionStage
+from app.services import staff_sessions
 from app.services.accounts import find_user
 from app.services.demo import DEMO_PASSWORD, seed_demo_network
 from tests.support.reporter import CSRF, RECEIPT, REPORT_ANSWERS, SUBMISSION
@@ -118,9 +120,39 @@ def forget_last_code(app, email: str) -> None:
 
 
 def staff_sign_in(client, app, email: str, password: str = DEMO_PASSWORD,
-                  secrets: dict = {}) -> str:  # noqa: B006  (a cache of enrolled secrets)
-    """Sign a demo staff member in through the pages (enrolling two-factor the first time);
-    returns their TOTP secret."""
+                  secrets: dict = {},  # noqa: B006  (a cache of enrolled secrets)
+                  *, through_pages: bool = False) -> str:
+    """Sign a demo staff member in (enrolling two-factor the first time) and give the client
+    the session cookie; returns their TOTP secret.
+
+    By default through the sign-in services, which every sign-in page calls: the pages
+    themselves, their limits and the device cookie are tested in tests/test_staff_auth.py
+    and tests/test_staff_lockout.py, which pass ``through_pages=True``.
+    """
+    if through_pages:
+        return _staff_sign_in_through_pages(client, app, email, password, secrets)
+    forget_last_code(app, email)
+    # The browser's session, for the language it chose: signing in records it for e-mails.
+    browser_session = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    headers = {"Cookie": f"{browser_session.key}={browser_session.value}"} \
+        if browser_session else {}
+    with app.test_request_context("/staff/login/code", headers=headers):
+        cookie = staff_sessions.sign_in_with_password(email, password)
+        access = staff_sessions.resume(cookie, stage=SessionStage.PASSWORD)
+        if staff_sessions.needs_enrolment(access):
+            secret = secrets[(id(app), email)] = staff_sessions.enrolment_secret(access)
+            cookie = staff_sessions.complete_enrolment(access, totp_code(secret))
+        else:
+            secret = secrets[(id(app), email)]
+            cookie = staff_sessions.complete_sign_in(access, totp_code(secret))
+        db.session.remove()
+    client.set_cookie(app.config["STAFF_COOKIE_NAME"], cookie)
+    return secret
+
+
+def _staff_sign_in_through_pages(client, app, email: str, password: str,
+                                 secrets: dict) -> str:
+    """Sign in as a person does: the password page, then the code or enrolment page."""
     forget_last_code(app, email)
     token = csrf_token(client, "/staff/login")
     response = client.post("/staff/login", data={"csrf_token": token, "email": email,

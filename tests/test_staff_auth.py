@@ -65,7 +65,7 @@ def code_step(client, code: str, **fields):
 def enrolled(app, email: str = OFFICER) -> str:
     """Sign the account in once in a browser of its own (setting up two-factor); returns
     the secret. Clears the last used code so the test's own sign-in can use this step."""
-    secret = staff_sign_in(app.test_client(), app, email)
+    secret = staff_sign_in(app.test_client(), app, email, through_pages=True)
     forget_last_code(app, email)
     return secret
 
@@ -435,7 +435,7 @@ def test_two_factor_attempts_are_throttled_per_account(throttled):
 
 def test_session_ends_after_thirty_idle_minutes(seeded, clock):
     client = seeded.test_client()
-    staff_sign_in(client, seeded, OFFICER)
+    staff_sign_in(client, seeded, OFFICER, through_pages=True)
     clock.advance(minutes=29)
     assert is_signed_in(client)
     clock.advance(minutes=29)
@@ -447,7 +447,7 @@ def test_session_ends_after_thirty_idle_minutes(seeded, clock):
 
 def test_session_ends_eight_hours_after_sign_in_however_busy(seeded, clock):
     client = seeded.test_client()
-    staff_sign_in(client, seeded, OFFICER)
+    staff_sign_in(client, seeded, OFFICER, through_pages=True)
     for _ in range(19):
         clock.advance(minutes=25)
         assert is_signed_in(client)
@@ -490,9 +490,9 @@ def test_next_cannot_lead_off_site(seeded, target):
 
 def test_sign_out_ends_every_session_of_the_account(seeded):
     first, second, colleague = (seeded.test_client() for _ in range(3))
-    staff_sign_in(first, seeded, OFFICER)
-    staff_sign_in(second, seeded, OFFICER)
-    staff_sign_in(colleague, seeded, COLLEAGUE)
+    staff_sign_in(first, seeded, OFFICER, through_pages=True)
+    staff_sign_in(second, seeded, OFFICER, through_pages=True)
+    staff_sign_in(colleague, seeded, COLLEAGUE, through_pages=True)
     assert len(sessions_of(seeded, OFFICER)) == 2
 
     with first.post("/staff/logout", data={"csrf_token": csrf_token(first, "/staff/account")}
@@ -525,7 +525,7 @@ def test_cancelling_a_pending_sign_in_ends_it(seeded):
 
 def test_deactivating_an_account_ends_its_live_session(seeded):
     client = seeded.test_client()
-    staff_sign_in(client, seeded, OFFICER)
+    staff_sign_in(client, seeded, OFFICER, through_pages=True)
     with seeded.app_context():
         find_user(OFFICER).is_active = False
         db.session.commit()
@@ -550,7 +550,7 @@ def test_sign_in_without_csrf_token_gets_translated_400_and_opens_no_session(see
 
 def test_sign_out_without_csrf_token_gets_translated_400_and_ends_nothing(seeded):
     client = seeded.test_client()
-    staff_sign_in(client, seeded, OFFICER)
+    staff_sign_in(client, seeded, OFFICER, through_pages=True)
     with client.post("/staff/logout?lang=lt") as response:
         assert response.status_code == 400
         assert catalogue_translation("The form has expired", "lt") in text_of(response)
@@ -576,8 +576,8 @@ def test_password_change_rewraps_the_same_key_so_sealed_reports_still_open(seede
         ref = report.ref
         data_key = officer_data_key(report, find_user(OFFICER), load_private_key(before))
     client, elsewhere = seeded.test_client(), seeded.test_client()
-    staff_sign_in(client, seeded, OFFICER)
-    staff_sign_in(elsewhere, seeded, OFFICER)
+    staff_sign_in(client, seeded, OFFICER, through_pages=True)
+    staff_sign_in(elsewhere, seeded, OFFICER, through_pages=True)
 
     with change_password(client, DEMO_PASSWORD, NEW_PASSWORD) as response:
         assert response.status_code == 302
@@ -595,7 +595,7 @@ def test_password_change_rewraps_the_same_key_so_sealed_reports_still_open(seede
 
     with password_step(client, OFFICER, DEMO_PASSWORD) as response:
         assert WRONG_CREDENTIALS in text_of(response)
-    staff_sign_in(client, seeded, OFFICER, NEW_PASSWORD)
+    staff_sign_in(client, seeded, OFFICER, NEW_PASSWORD, through_pages=True)
     with client.get(f"/staff/cases/{ref}?lang=en") as case_page:
         assert case_page.status_code == 200
         assert "An official asked for money" in text_of(case_page)
@@ -613,7 +613,7 @@ def test_password_change_rewraps_the_same_key_so_sealed_reports_still_open(seede
 def test_unacceptable_password_change_is_refused_with_a_reason(seeded, current, new, again,
                                                                message):
     client = seeded.test_client()
-    staff_sign_in(client, seeded, OFFICER)
+    staff_sign_in(client, seeded, OFFICER, through_pages=True)
     with seeded.app_context():
         wrapped = find_user(OFFICER).wrapped_private_key
     with change_password(client, current, new, again) as response:
@@ -681,7 +681,7 @@ def test_private_key_is_nowhere_in_the_database_in_the_clear(seeded):
              raw.hex().encode()]
     pending, signed_in = seeded.test_client(), seeded.test_client()
     password_step(pending, OFFICER)
-    staff_sign_in(signed_in, seeded, OFFICER)
+    staff_sign_in(signed_in, seeded, OFFICER, through_pages=True)
     assert {row.stage for row in sessions_of(seeded, OFFICER)} == {
         SessionStage.PASSWORD, SessionStage.SIGNED_IN}
 
@@ -696,7 +696,7 @@ def test_private_key_is_nowhere_in_the_database_in_the_clear(seeded):
 
 def test_cookie_with_a_wrong_key_opens_nothing(seeded):
     client = seeded.test_client()
-    staff_sign_in(client, seeded, OFFICER)
+    staff_sign_in(client, seeded, OFFICER, through_pages=True)
     genuine = staff_cookie(client)
     session_id = genuine.split(".")[0]
     forged = session_id + "." + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() \
@@ -717,7 +717,7 @@ def test_cookie_with_a_wrong_key_opens_nothing(seeded):
 def test_sign_in_events_are_audited_and_the_chain_holds(seeded):
     client = seeded.test_client()
     password_step(client, OFFICER, "not the password")
-    secret = staff_sign_in(client, seeded, OFFICER)
+    secret = staff_sign_in(client, seeded, OFFICER, through_pages=True)
     client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/staff/account")})
     forget_last_code(seeded, OFFICER)
     password_step(client, OFFICER)

@@ -29,7 +29,7 @@ def own_browser(app, email: str = OFFICER):
     """The staff member's usual browser: it has signed in (enrolling two-factor) and out.
     Returns the browser and the account's TOTP secret."""
     browser = app.test_client()
-    secret = staff_sign_in(browser, app, email)
+    secret = staff_sign_in(browser, app, email, through_pages=True)
     browser.post("/staff/logout", data={"csrf_token": CSRF.search(
         text_of(browser.get("/staff/account"))).group(1)})
     assert not is_signed_in(browser)
@@ -155,7 +155,7 @@ def test_forged_or_altered_device_cookies_do_not_lift_the_limit(throttled):  # n
 def test_a_password_change_voids_the_accounts_device_cookies(throttled):  # noqa: F811
     browser, _ = own_browser(throttled)
     forget_last_code(throttled, OFFICER)
-    staff_sign_in(browser, throttled, OFFICER)
+    staff_sign_in(browser, throttled, OFFICER, through_pages=True)
     old_cookie = device_cookie_of(browser)
     with change_password(browser, DEMO_PASSWORD, NEW_PASSWORD) as response:
         assert response.status_code == 302

@@ -68,14 +68,43 @@ def prepare_template(database_url: str) -> None:
     _templates[_server(url)] = template
 
 
+# Databases made as seeded copies (``seeded_copy``) that no app has seeded yet.
+_fresh_copies: set[str] = set()
+
+
+def seeded_copy(database_url: str) -> None:
+    """Make the (not yet existing) database at ``database_url`` a copy of the seeded
+    template, for a test that asked for the seeded network: it then needs neither an empty
+    database first nor its tables created."""
+    prepare_template(database_url)
+    url = make_url(database_url)
+    template = _templates[_server(url)]
+    if url.get_backend_name() == "sqlite":
+        shutil.copyfile(template, url.database)
+    else:
+        _execute_on_server(url, f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"')
+    _fresh_copies.add(database_url)
+
+
+def _differs_from_template(app) -> bool:
+    return any(app.config.get(name) != getattr(TestConfig, name, None)
+               for name in SEEDING_SETTINGS)
+
+
 def copy_template(app) -> bool:
     """Replace the app's database with a copy of the seeded template; False (and nothing
     done) when no template fits its server or its seeding settings."""
     with app.app_context():
         url = db.engine.url
+    configured = app.config["SQLALCHEMY_DATABASE_URI"]
+    if configured in _fresh_copies:
+        _fresh_copies.discard(configured)
+        assert not _differs_from_template(app), (
+            "a test that asks for the seeded fixture must keep TestConfig's seeding settings "
+            f"({', '.join(SEEDING_SETTINGS)})")
+        return True
     template = _templates.get(_server(url))
-    if template is None or any(app.config.get(name) != getattr(TestConfig, name, None)
-                               for name in SEEDING_SETTINGS):
+    if template is None or _differs_from_template(app):
         return False
     with app.app_context():
         db.session.remove()
