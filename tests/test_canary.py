@@ -96,13 +96,25 @@ def canary_server(request, tmp_path):
         cluster.drop_database(name)
 
 
+def contents(paths: list[Path]) -> dict[str, bytes]:
+    """What each file holds. PostgreSQL removes some of its own files at any moment (a
+    relation cache file such as pg_internal.init is rebuilt on demand): one gone between
+    the listing and the reading holds nothing any more, and is passed over."""
+    found = {}
+    for path in paths:
+        try:
+            found[str(path)] = path.read_bytes()
+        except FileNotFoundError:
+            continue
+    return found
+
+
 def written_by_server(backend: str, cluster, name: str | None, folder: Path) -> dict[str, bytes]:
     """Every file the server could have written to, plus a dump of a PostgreSQL database."""
-    blobs = {str(path): path.read_bytes()
-             for path in files_under(folder, REPO / "instance")}
+    blobs = contents(files_under(folder, REPO / "instance"))
     if backend == "postgresql":
         blobs["pg_dump"] = cluster.dump(name)
-        blobs.update({str(path): path.read_bytes() for path in files_under(cluster.root)})
+        blobs.update(contents(files_under(cluster.root)))
     return blobs
 
 
