@@ -14,6 +14,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.admin.routes import account_link_url
 from app.extensions import db
 from app.models import AccountLink, LinkPurpose, Membership, Role
 from app.services.accounts import find_user
@@ -35,6 +36,7 @@ from tests.test_admin import (
     invite,
     password_step,
     post,
+    private_key_of,
     signed_in,
     submit,
     user_id,
@@ -283,6 +285,30 @@ def test_another_institution_cannot_claim_an_account_that_has_not_been_set_up(se
     page = text_of(seeded.test_client().get(f"/staff/link/{offer_link(response)}?lang=en"))
     assert 'name="password"' not in page
     assert memberships_of(seeded, "new.person@utena.example.org") == {("utena", Role.OFFICER)}
+
+
+def test_inviting_a_member_whose_recovery_is_pending_keeps_the_recovery_link(seeded, admin):
+    token = offer_link(recover(admin, seeded, OFFICER1))
+
+    again = invite(admin, OFFICER1, role="institution_admin")
+
+    assert LINK.search(text_of(again)) is None
+    accepted, _secret = complete_link(seeded, token)
+    assert accepted.status_code == 302
+    with seeded.app_context():
+        user, private_key = private_key_of(OFFICER1, NEW_PASSWORD)
+        assert private_key is not None
+        assert {m.role for m in user.memberships} == {Role.OFFICER, Role.INSTITUTION_ADMIN}
+
+
+def test_account_links_use_the_public_address_when_no_staff_address_is_set(make_app):
+    app = make_app(PUBLIC_BASE_URL="https://report.example.lt")
+
+    # The admin's own host is not allowed (ALLOWED_HOSTS is empty), yet the link is made.
+    with app.test_request_context("/", base_url="https://integrity.internal"):
+        link = account_link_url("T0KEN")
+
+    assert link == "https://report.example.lt/staff/link/T0KEN"
 
 
 # --- Every credential change is visible where it matters -------------------------------------

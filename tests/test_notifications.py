@@ -146,6 +146,20 @@ def test_a_new_report_emails_exactly_the_entitled_officers_of_its_institution(ma
     assert f"{STAFF}/staff/cases/{newest_ref(mailing)}" in body(message)
 
 
+def test_a_flood_is_announced_once_per_institution_and_run(make_app, inbox):
+    app = make_app(REPORT_RATE_LIMIT="2 per hour", **mail_settings(inbox.port))
+    seed(app)
+    for _ in range(5):  # two within the limit, three marked as a possible flood
+        with send_report(app.test_client(), "utena") as response:
+            assert response.status_code == 200
+
+    assert notify(app) == 2 * 3  # both officers: two reports, and one for the flood
+    assert notify(app) == 0
+    with send_report(app.test_client(), "utena") as response:  # a later run is told again
+        assert response.status_code == 200
+    assert notify(app) == 2
+
+
 def test_notices_carry_no_report_content_not_even_in_headers(mailing, inbox):
     client = mailing.test_client()
     with send_report(client, "utena", what_happened=f"{MARKER} cash in an envelope",

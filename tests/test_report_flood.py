@@ -146,7 +146,7 @@ def test_well_formed_reports_past_the_institution_limit_are_accepted_and_marked(
             == RECEIPT.sub("", genuine_page))
 
 
-def test_reports_marked_as_possible_flood_queue_no_notice_email(flooded_app):
+def test_reports_marked_as_possible_flood_queue_their_own_notice(flooded_app):
     for _ in range(5):
         with send_report(flooded_app.test_client()) as response:
             assert response.status_code == 200
@@ -154,7 +154,7 @@ def test_reports_marked_as_possible_flood_queue_no_notice_email(flooded_app):
     with flooded_app.app_context():
         notices = list(db.session.execute(select(Report.possible_flood, Report.pending_notice)
                                           .order_by(Report.id)))
-    assert notices == [(False, "new_report")] * 3 + [(True, None)] * 2
+    assert notices == [(False, "new_report")] * 3 + [(True, "possible_flood")] * 2
 
 
 def test_one_browser_session_past_its_limit_is_refused_and_others_are_not(flooded_app):
@@ -168,6 +168,18 @@ def test_one_browser_session_past_its_limit_is_refused_and_others_are_not(floode
     with send_report(flooded_app.test_client()) as other:
         assert other.status_code == 200
     assert count(flooded_app, Report) == 3
+
+
+def test_a_refused_file_uses_up_nothing_of_the_session_limit(flooded_app):
+    client = flooded_app.test_client()
+    for _ in range(3):  # more than the session's limit of 2
+        with send_report(client, files=[("photo.jpg", b"\xff\xd8\xff\xe0broken")]) as refused:
+            assert "We could not read “photo.jpg”" in text_of(refused)
+            assert not RECEIPT.search(text_of(refused))
+
+    with send_report(client) as accepted:
+        assert accepted.status_code == 200
+    assert flags(flooded_app) == [False]
 
 
 def test_a_replayed_check_page_counts_nothing(flooded_app):

@@ -31,10 +31,12 @@ PAGE_RADIUS = 2
 
 
 def account_link_url(token: str) -> str:
-    """The one-time link as the person will open it: the configured staff address when
-    there is one, else this request's (the admin's own) address if its host is allowed
-    (a forged Host header must not end up in a link handed to a colleague)."""
-    base = current_app.config.get("STAFF_BASE_URL") or trusted_origin()
+    """The one-time link as the person will open it: the configured staff address, else
+    the public one, else this request's (the admin's own) address if its host is allowed
+    (a forged Host header must not end up in a link handed to a colleague). Production
+    has one of the first two or an allowlist, so this never refuses after a commit."""
+    config = current_app.config
+    base = config.get("STAFF_BASE_URL") or config.get("PUBLIC_BASE_URL") or trusted_origin()
     return base + url_for("staff.account_link", token=token)
 
 

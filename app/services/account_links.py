@@ -133,7 +133,9 @@ def invite(institution: Institution, email: str, display_name: str, role: Role,
         user = User(email=email, display_name=display_name.strip())
         db.session.add(user)
         db.session.flush()
-    if user.wrapped_private_key is None:
+    # Only an account that never had keys gets a set-up link: one whose recovery is pending
+    # (a new public key, no wrapped private key yet) keeps its recovery link.
+    if user.public_key is None:
         _link, token = _new_link(user, LinkPurpose.INVITATION, by)
     if role not in roles_in(user, institution):
         user.memberships.append(Membership(institution=institution, role=role))
@@ -175,6 +177,7 @@ def accept_membership(token: str, user: User) -> Institution:
     link = find_link(token, LinkPurpose.MEMBERSHIP)
     if link is None or link.user_id != user.id or link.institution is None:
         raise _invalid_link()
+    db.session.refresh(user, with_for_update=True)  # see recover_account
     if link.role == Role.OFFICER:
         check_may_be_officer(user)
     institution = link.institution
@@ -204,14 +207,7 @@ def decline_membership(token: str, user: User) -> None:
 
 
 def link_secret(token: str) -> str:
-    """An account that exists already is never given a role in another institution by that
-institution's admin alone: the link then only offers the role, and the account's holder
-accepts it while signed in. Recovery, likewise, is refused for an account that anyone
-outside the institution relies on (a role elsewhere, or a network role), because it replaces
-the account's password, two-factor and keys. Every credential change is recorded in the
-audit log of each institution the account belongs to, and its holder is told by e-mail.
-
-The two-factor secret offered on the link page (base32, 160 bits)."""
+    """The two-factor secret offered on the link page (base32, 160 bits)."""
     return base64.b32encode(_derive(token, b"totp", 20)).decode()
 
 
@@ -267,6 +263,8 @@ def recover_account(user: User, institution: Institution, recovery_code: str,
         not a member of the institution, or the account serves elsewhere too.
     """
     check_recovery_code(institution, recovery_code)
+    # Locked until the commit, so that no role elsewhere is accepted meanwhile.
+    db.session.refresh(user, with_for_update=True)
     if not roles_in(user, institution):
         raise ServiceError(_("This person is not a member of the institution."))
     if not belongs_only_to(user, institution):

@@ -109,8 +109,8 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
 
     Nothing is written unless everything succeeds.
 
-    :param flood_check: called once the entry is valid and the confirmation page new,
-        before any file is cleaned or key derived, so a replayed page costs nothing and
+    :param flood_check: called once the entry is valid, the confirmation page new and the
+        files accepted, before any key is derived, so a replayed page or a refused file
         counts nothing; returns whether to mark the report as a possible flood.
     :raises ServiceError: invalid entry, a file that cannot be accepted, or a confirmation
         page sent twice.
@@ -119,17 +119,18 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
     digest = submission_digest(submission_token)
     if db.session.scalar(select(Report.id).where(Report.submission_digest == digest)):
         raise _already_sent()
-    possible_flood = flood_check() if flood_check else False
     files = clean_uploads(uploads)
+    # Counted only once the files are accepted: a refused file costs the reporter nothing.
+    possible_flood = flood_check() if flood_check else False
 
     data_key = new_data_key()
     report = Report(ref=new_ref(), institution=institution, category=entry.category,
                     status=ReportStatus.NEW, received_on=today(), submission_digest=digest,
                     possible_flood=possible_flood)
     refresh_deadline(report)
-    # A flood must not become a flood of e-mails: the officers were told of the reports
-    # within the limit, and the marked ones wait in the inbox under their own filter.
-    report.pending_notice = None if possible_flood else "new_report"
+    # A flood must not become a flood of e-mails, nor silence the officers: marked reports
+    # are announced once per institution and notice run (notifications.send_pending_notices).
+    report.pending_notice = "possible_flood" if possible_flood else "new_report"
     write_content(report, data_key, _content(entry), _identity(entry))
     receipt, scheme, keys = issue_receipt()
     report.receipt_scheme_id = scheme.id

@@ -91,11 +91,17 @@ def notify_account_change(user: User, change: str, institution: Institution | No
 def send_pending_notices() -> int:
     """Send the notices intake and the mailbox have queued, and clear them; returns the
     number of e-mails sent. Run by ``flask notify``."""
-    sent = 0
+    sent, flood_announced = 0, set()
     for report in db.session.scalars(select(Report).where(Report.pending_notice.is_not(None))
                                      .order_by(Report.id)).all():
         kind, report.pending_notice = report.pending_notice, None
         db.session.commit()
+        if kind == "possible_flood":
+            # Reports past the institution's limit: one notice of a new report per
+            # institution and run, so a flood neither floods mailboxes nor goes unnoticed.
+            if report.institution_id in flood_announced:
+                continue
+            flood_announced.add(report.institution_id)
         sent += NOTICES.get(kind, notify_new_report)(report)
     return sent
 
