@@ -89,9 +89,9 @@ def send_report(slug: str):
         return render_template("public/report.html", institution=found, form=form)
     if not is_submission_token(form.submission_token.data, session.get("csrf_token")):
         # Not from a check page of this session: the form is renewed, answers kept, as
-        # when its CSRF token runs out (the template shows its own translated notice).
-        form.csrf_token.errors.append("no check page of this session")
-        return render_template("public/report.html", institution=found, form=form)
+        # when its CSRF token runs out.
+        return render_template("public/report.html", institution=found, form=form,
+                               renew_form=True)
     try:
         submitted = submit_report(found, entry_of(form), uploads_of(form.attachments),
                                   form.submission_token.data, flood_check=count_report)
