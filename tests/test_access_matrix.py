@@ -64,6 +64,7 @@ ACCESS_RULES = {
     # An institution's administration.
     "admin.institution": "institution:institution_admin",
     "admin.invite": "institution:institution_admin",
+    "admin.withdraw_invitation": "institution:institution_admin",
     "admin.member": "institution:institution_admin",
     "admin.member_roles": "institution:institution_admin",
     "admin.deactivate": "institution:institution_admin",
@@ -209,7 +210,8 @@ def sample_arguments(app: Flask) -> dict:
                              "head of procurement", None).id
     return {"slug": "utena", "ref": ref, "file_ref": file_ref, "token": "no-such-link-token",
             "user_id": admin_id, "language": "en", "number": number,
-            "area_id": "procurement", "kind": "csv", "item_id": item_id}
+            "area_id": "procurement", "kind": "csv", "item_id": item_id,
+            "link_id": 0}
 
 
 def url_of(app: Flask, rule, samples: dict) -> str:

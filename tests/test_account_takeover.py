@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.admin.routes import account_link_url
 from app.extensions import db
 from app.models import AccountLink, LinkPurpose, Membership, Role
+from app.services.account_links import _new_link
 from app.services.accounts import find_user
 from app.services.demo import DEMO_PASSWORD, demo_recovery_code
 from app.services.institutions import find_institution
@@ -183,22 +184,147 @@ def test_the_holder_accepts_the_role_while_signed_in(seeded, admin):
     [in_utena] = entries(seeded, "membership_accepted", "utena")
     [in_birzai] = entries(seeded, "membership_accepted", "birzai")
     assert in_utena.actor_id == in_birzai.actor_id == user_id(seeded, BIRZAI_OFFICER)
-    [offered] = entries(seeded, "membership_offered", "utena")
+    [offered] = entries(seeded, "invitation_sent", "utena")
     assert offered.actor_id == user_id(seeded, ADMIN)
     assert accept(officer, token).status_code == 302  # used up: a second answer changes nothing
     assert len(entries(seeded, "membership_accepted", "utena")) == 1
 
 
-def test_the_admin_sees_the_offers_not_answered_yet(seeded, admin):
+def test_the_admin_sees_the_invitations_not_answered_yet(seeded, admin):
     token = offer_link(invite(admin, BIRZAI_OFFICER))
 
     listed = text_of(admin.get("/staff/i/utena/admin/?lang=en"))
     accept(signed_in(seeded, BIRZAI_OFFICER), token)
     after = text_of(admin.get("/staff/i/utena/admin/?lang=en"))
 
-    assert "Roles offered, not accepted yet" in listed
-    assert f"{BIRZAI_OFFICER}: Integrity officer, link valid until" in listed
-    assert "Roles offered, not accepted yet" not in after
+    assert "Invitations not answered yet" in listed
+    assert BIRZAI_OFFICER in listed
+    assert "Invitations not answered yet" not in after
+    assert BIRZAI_OFFICER in after  # now a member
+
+
+# --- Nor do the admin's own pages -------------------------------------------------------------
+
+
+def rows(page: str, heading: str) -> list[str]:
+    """The rows of the table that follows a heading (or caption) on a page."""
+    table = page[page.index(heading):]
+    body = table[table.index("<tbody>"):table.index("</tbody>")]
+    return re.findall(r"<tr>.*?</tr>", body, re.S)
+
+
+def uniform(row: str, email: str, name: str) -> str:
+    row = row.replace(email, "EMAIL").replace(name, "NAME")
+    row = re.sub(r"invitations/\d+/withdraw", "invitations/ID/withdraw", row)
+    return re.sub(r'<time[^<]*</time>|name="csrf_token"[^>]*>', "", row)
+
+
+@pytest.mark.parametrize("existing", [BIRZAI_OFFICER, PLATFORM_ADMIN, ANALYST])
+def test_pending_invitations_look_alike_for_existing_accounts_and_new_addresses(
+        seeded, admin, existing):
+    new = "nobody.yet@utena.example.org"
+    invite(admin, existing, name="Typed Name One")
+    invite(admin, new, name="Typed Name Two")
+
+    members = text_of(admin.get("/staff/i/utena/admin/?lang=en"))
+    log = text_of(admin.get("/staff/i/utena/admin/audit?lang=en"))
+
+    [to_new, to_existing] = rows(members, "Invitations not answered yet")
+    assert uniform(to_new, new, "Typed Name Two") == uniform(
+        to_existing, existing, "Typed Name One")
+    to_new, to_existing = rows(log, "audit-caption")[:2]
+    assert "Typed Name Two" in to_new and new in to_new
+    assert uniform(to_new, new, "Typed Name Two") == uniform(
+        to_existing, existing, "Typed Name One")
+    # Nothing else on the members page names the existing account.
+    with seeded.app_context():
+        own_name = find_user(existing).display_name
+    assert own_name not in members and own_name not in log
+
+
+def test_a_new_address_becomes_a_member_only_once_its_account_is_set_up(seeded, admin):
+    token = offer_link(invite(admin, "new.person@utena.example.org"))
+    assert memberships_of(seeded, "new.person@utena.example.org") == set()
+
+    accepted, _secret = complete_link(seeded, token)
+
+    assert accepted.status_code == 302
+    assert memberships_of(seeded, "new.person@utena.example.org") == {("utena", Role.OFFICER)}
+    [joined] = entries(seeded, "invitation_accepted", "utena")
+    assert joined.actor_id == user_id(seeded, "new.person@utena.example.org")
+
+
+def withdraw(admin, slug: str, link_id: int):
+    return admin.post(f"/staff/i/{slug}/admin/invitations/{link_id}/withdraw?lang=en",
+                      data={"csrf_token": staff_csrf_token(admin)})
+
+
+def test_the_admin_withdraws_an_invitation_and_its_link_stops_working(seeded, admin):
+    token = offer_link(invite(admin, "wrong.address@utena.example.org"))
+    with seeded.app_context():
+        link_id = db.session.scalars(select(AccountLink.id)).all()[-1]
+
+    withdrawn = withdraw(admin, "utena", link_id)
+    page = text_of(admin.get("/staff/i/utena/admin/?lang=en"))
+    again = withdraw(admin, "utena", link_id)
+
+    assert withdrawn.status_code == again.status_code == 302
+    assert seeded.test_client().get(f"/staff/link/{token}").status_code == 404
+    assert "has been withdrawn" in page and "Invitations not answered yet" not in page
+    assert "answered, has expired or was withdrawn already" in text_of(
+        admin.get(again.headers["Location"]))
+    assert len(entries(seeded, "invitation_withdrawn", "utena")) == 1
+
+
+def test_an_admin_cannot_withdraw_another_institutions_invitation(seeded, admin):
+    birzai_admin = signed_in(seeded, BIRZAI_ADMIN)
+    token = offer_link(post(birzai_admin, "/staff/i/birzai/admin/invite?lang=en",
+                            {"email": "new.birzai@birzai.example.org", "display_name": "N",
+                             "role": "officer"}))
+    with seeded.app_context():
+        link_id = db.session.scalars(select(AccountLink.id)).all()[-1]
+
+    refused = withdraw(admin, "utena", link_id)
+
+    assert refused.status_code == 302
+
+    assert seeded.test_client().get(f"/staff/link/{token}").status_code == 200
+    assert entries(seeded, "invitation_withdrawn") == []
+
+
+def test_with_mail_configured_the_link_goes_to_the_address_and_is_not_shown(
+        make_app, inbox):  # noqa: F811 (fixture)
+    app = make_app(**mail_settings(inbox.port))
+    seed(app)
+    admin = signed_in(app, ADMIN)
+
+    answers = [invite(admin, email) for email in (BIRZAI_OFFICER, "new.one@utena.example.org")]
+
+    for answer in answers:
+        assert answer.status_code == 200
+        assert LINK.search(text_of(answer)) is None
+        assert "has been e-mailed to" in text_of(answer)
+    mails = {message["To"]: body(message) for message in inbox.messages()}
+    assert mails.keys() == {BIRZAI_OFFICER, "new.one@utena.example.org"}
+    for text in mails.values():
+        [token] = re.findall(r"/staff/link/([A-Za-z0-9_-]+)", text)
+        assert app.test_client().get(f"/staff/link/{token}").status_code == 200
+    # The same text for both, but for the link itself.
+    first, second = (re.sub(r"/staff/link/[A-Za-z0-9_-]+", "", text) for text in mails.values())
+    assert first == second
+
+
+def test_when_the_invitation_mail_fails_the_admin_is_told_and_no_link_is_shown(make_app):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=9, MAIL_USE_TLS=False,
+                   MAIL_DEFAULT_SENDER="skaidra@example.org", MAIL_TIMEOUT_SECONDS=2)
+    seed(app)
+    admin = signed_in(app, ADMIN)
+
+    answer = invite(admin, "new.one@utena.example.org")
+
+    assert answer.status_code == 200
+    assert "could not be sent" in text_of(answer)
+    assert LINK.search(text_of(answer)) is None
 
 
 def test_a_visitor_who_is_not_signed_in_is_asked_to_sign_in(seeded, admin):
@@ -275,16 +401,42 @@ def test_a_new_address_and_a_pending_member_still_get_a_set_up_link(seeded, admi
 def test_another_institution_cannot_claim_an_account_that_has_not_been_set_up(seeded, admin):
     # Utena invited a new person; Biržai's admin invites the same address before they set
     # up their account. Biržai's link must not set the password of Utena's new officer.
-    invite(admin, "new.person@utena.example.org")
+    utena_link = offer_link(invite(admin, "new.person@utena.example.org"))
     birzai_admin = signed_in(seeded, BIRZAI_ADMIN)
 
     response = post(birzai_admin, "/staff/i/birzai/admin/invite?lang=en",
                     {"email": "new.person@utena.example.org", "display_name": "X",
                      "role": "officer"})
 
-    page = text_of(seeded.test_client().get(f"/staff/link/{offer_link(response)}?lang=en"))
+    birzai_link = offer_link(response)
+    page = text_of(seeded.test_client().get(f"/staff/link/{birzai_link}?lang=en"))
     assert 'name="password"' not in page
+    complete_link(seeded, utena_link)
     assert memberships_of(seeded, "new.person@utena.example.org") == {("utena", Role.OFFICER)}
+    page = text_of(seeded.test_client().get(f"/staff/link/{birzai_link}?lang=en"))
+    assert "Sign in with the account the role is offered to" in page
+
+
+def test_set_up_links_of_other_institutions_become_offers_once_the_account_is_set_up(
+        seeded, admin):
+    # After the person sets up through Biržai's link, Utena's is an offer to accept.
+    birzai_admin = signed_in(seeded, BIRZAI_ADMIN)
+    birzai_link = offer_link(post(birzai_admin, "/staff/i/birzai/admin/invite?lang=en",
+                                  {"email": "two.places@example.org", "display_name": "T",
+                                   "role": "officer"}))
+    with seeded.app_context():
+        # Both set-up links out at once, as when two admins invite at the same moment.
+        user = find_user("two.places@example.org")
+        _link, utena_link = _new_link(user, LinkPurpose.INVITATION, None,
+                                      find_institution("utena"), Role.OFFICER, "T")
+        db.session.commit()
+
+    complete_link(seeded, birzai_link)
+
+    page = text_of(seeded.test_client().get(f"/staff/link/{utena_link}?lang=en"))
+    assert 'name="password"' not in page
+    assert "Sign in with the account the role is offered to" in page
+    assert memberships_of(seeded, "two.places@example.org") == {("birzai", Role.OFFICER)}
 
 
 def test_inviting_a_member_whose_recovery_is_pending_keeps_the_recovery_link(seeded, admin):

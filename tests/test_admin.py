@@ -137,9 +137,9 @@ def reporter(seeded):
 # --- Inviting ---------------------------------------------------------------------------------
 
 
-def invite(admin, email: str, role: str = "officer"):
+def invite(admin, email: str, role: str = "officer", name: str = "New Officer"):
     return post(admin, "/staff/i/utena/admin/invite?lang=en",
-                {"email": email, "display_name": "New Officer", "role": role})
+                {"email": email, "display_name": name, "role": role})
 
 
 def test_invitation_link_lets_the_new_officer_set_up_and_sign_in(seeded, admin):
@@ -158,7 +158,8 @@ def test_invitation_link_lets_the_new_officer_set_up_and_sign_in(seeded, admin):
         assert {m.role for m in user.memberships} == {Role.OFFICER}
     [sent] = entries(seeded, "invitation_sent")
     assert sent.actor_id == user_id(seeded, ADMIN)
-    assert sent.detail == {"user": user.id, "role": "officer"}
+    assert sent.detail == {"email": "new.officer@utena.example.org", "name": "New Officer",
+                           "role": "officer"}
 
 
 def test_invitation_link_refuses_a_weak_or_common_password(seeded, admin):

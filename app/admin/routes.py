@@ -20,7 +20,13 @@ from app.admin.forms import (
     SettingsForm,
 )
 from app.models import Institution, Role
-from app.services import ServiceError, account_links, administration, permissions
+from app.services import (
+    ServiceError,
+    account_links,
+    administration,
+    notifications,
+    permissions,
+)
 from app.services.institutions import find_institution
 from app.services.sharing import trusted_origin
 from app.staff.forms import ActionForm
@@ -63,7 +69,8 @@ def institution(institution):
     """The institution's administration overview: its members."""
     return render_template("admin/institution.html", institution=institution,
                            members=administration.members(institution),
-                           offers=account_links.offers(institution))
+                           invitations=account_links.pending_invitations(institution),
+                           form=ActionForm())
 
 
 @bp.route("/i/<slug>/admin/invite", methods=["GET", "POST"])
@@ -79,10 +86,37 @@ def invite(institution):
         except ServiceError as error:
             form.email.errors.append(str(error))
         else:
-            return render_template("admin/invited.html", institution=institution,
-                                   email=form.email.data,
-                                   link=account_link_url(token) if token else None)
+            return _invited(institution, form.email.data, Role(form.role.data), token)
     return render_template("admin/invite.html", institution=institution, form=form)
+
+
+def _invited(institution, email: str, role: Role, token: str | None):
+    """The answer to an invitation: with mail configured the link goes to the address
+    only, so that the admin cannot open it to learn whether the address has an account;
+    without, the admin is shown it to pass on."""
+    mailed = None
+    if token is not None and notifications.mail_configured():
+        mailed = notifications.send_invitation(
+            email, institution, str(administration.ROLE_LABELS[role]), account_link_url(token),
+            str(get_locale())) == 1
+    return render_template("admin/invited.html", institution=institution, email=email,
+                           mailed=mailed,
+                           link=account_link_url(token) if token and mailed is None else None)
+
+
+@bp.post("/i/<slug>/admin/invitations/<int:link_id>/withdraw")
+@institution_role(Role.INSTITUTION_ADMIN)
+def withdraw_invitation(institution, link_id: int):
+    """Void a pending invitation, for instance one sent to a wrong address."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        account_links.withdraw_invitation(institution, link_id, _me())
+    except ServiceError as error:
+        flash(str(error))
+    else:
+        flash(_("The invitation has been withdrawn; its link no longer works."))
+    return redirect(url_for("admin.institution", slug=institution.slug))
 
 
 def _member_page(institution, member, roles_form=None, *, roles_error=None, error=None,

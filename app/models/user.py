@@ -131,10 +131,12 @@ class AccountLink(db.Model):
     wrapped_private_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"))
-    # The role a MEMBERSHIP link offers, and where.
+    # The role an invitation or a MEMBERSHIP link offers, where, and the name the inviting
+    # admin typed (shown to that institution instead of the account's own name).
     institution_id: Mapped[int | None] = mapped_column(
         ForeignKey("institution.id", ondelete="CASCADE"))
     role: Mapped[Role | None] = mapped_column(str_enum(Role, 32))
+    invited_name: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -71,20 +71,19 @@ def _derive(token: str, purpose: bytes, length: int = 32) -> bytes:
 
 
 def _new_link(user: User, purpose: LinkPurpose, by: User | None,
-              institution: Institution | None = None, role: Role | None = None
-              ) -> tuple[AccountLink, str]:
-    """A fresh link; it replaces the account's unused links of the same kind (and, for a
-    role offered, of the same institution), so a lost link is voided by issuing another."""
-    if purpose == LinkPurpose.MEMBERSHIP:
-        replaced = [AccountLink.purpose == purpose,
-                    AccountLink.institution_id == institution.id]
+              institution: Institution | None = None, role: Role | None = None,
+              invited_name: str | None = None) -> tuple[AccountLink, str]:
+    """A fresh link; it replaces the account's unused links of the same kind (for an
+    invitation: to the same institution), so a lost link is voided by issuing another."""
+    if institution is not None:
+        replaced = [AccountLink.institution_id == institution.id]
     else:
-        replaced = [AccountLink.purpose != LinkPurpose.MEMBERSHIP]
+        replaced = [AccountLink.institution_id.is_(None)]
     db.session.execute(AccountLink.__table__.delete().where(
         AccountLink.user_id == user.id, AccountLink.used_at.is_(None), *replaced))
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = AccountLink(token_digest=_digest(token), user=user, purpose=purpose,
-                       institution=institution, role=role,
+                       institution=institution, role=role, invited_name=invited_name,
                        created_by_id=by.id if by else None,
                        expires_at=datetime.now(UTC) + timedelta(
                            days=current_app.config["ACCOUNT_LINK_DAYS"]))
@@ -92,55 +91,70 @@ def _new_link(user: User, purpose: LinkPurpose, by: User | None,
     return link, token
 
 
+def _invited_elsewhere(user: User, institution: Institution) -> bool:
+    """Whether another institution has a set-up link out for this account."""
+    return db.session.scalar(select(AccountLink.id).where(
+        AccountLink.user_id == user.id, AccountLink.purpose == LinkPurpose.INVITATION,
+        AccountLink.used_at.is_(None), AccountLink.expires_at > datetime.now(UTC),
+        AccountLink.institution_id != institution.id).limit(1)) is not None
+
+
 def _needs_consent(user: User, institution: Institution) -> bool:
     """Whether a role for this existing account must be accepted by its holder.
 
     Only accounts that this institution alone relies on, and that are either already its
-    members or have no credentials yet, take a role directly: anything else would let one
-    institution's admin add (and then recover) an account that serves elsewhere.
+    members or have no credentials yet and no set-up link from elsewhere, take a role
+    without their holder signing in: anything else would let one institution's admin add
+    (and then recover, or set up before its invitee does) an account that serves elsewhere.
     """
     if not belongs_only_to(user, institution):
         return True
-    return user.public_key is not None and not roles_in(user, institution)
+    if roles_in(user, institution):
+        return False
+    return user.public_key is not None or _invited_elsewhere(user, institution)
 
 
 def invite(institution: Institution, email: str, display_name: str, role: Role,
            by: User | None) -> str | None:
     """Invite a staff member to a role in an institution; returns the link token.
 
-    - A new address gets an account without keys, the role, and a set-up link.
-    - An existing account that anyone outside this institution relies on, or that has
-      credentials and is not a member here, gets nothing yet: the link offers the role, and
-      its holder accepts it while signed in (:func:`accept_membership`). The inviting admin
-      sees the same kind of answer as for a new address, so the form tells nobody which
-      addresses have accounts.
-    - A member of the institution simply gets the role, and None is returned.
+    - A member of the institution who serves nowhere else simply gets the role, and None
+      is returned (an invitation still pending from before this version gets a new link).
+    - Anyone else gets an invitation that carries the role and the name typed, and no role
+      yet: a new address (an account without keys is made to hold it) sets up the account
+      through the link and becomes a member then; an existing account's holder signs in
+      and accepts or declines the role (:func:`accept_membership`). The institution's
+      pages and audit log show both alike, by the address and name typed, so inviting
+      tells an admin nothing about which addresses have accounts.
 
     :raises ServiceError: invalid address or empty name.
     """
     email = normalise_email(email)
-    if not display_name.strip():
+    name = display_name.strip()
+    if not name:
         raise ServiceError(_("Enter a name."))
     user = find_user(email)
-    if user is not None and _needs_consent(user, institution):
-        _link, token = _new_link(user, LinkPurpose.MEMBERSHIP, by, institution, role)
-        audit.record("membership_offered", actor=by, institution=institution, user=user.id,
-                     role=role.value)
+    if user is not None and roles_in(user, institution) and not _needs_consent(user, institution):
+        token = None
+        # One whose recovery is pending (a new public key, no wrapped private key yet)
+        # keeps its recovery link.
+        if user.public_key is None:
+            _link, token = _new_link(user, LinkPurpose.INVITATION, by, institution, role, name)
+        if role not in roles_in(user, institution):
+            user.memberships.append(Membership(institution=institution, role=role))
+        audit.record("role_changed", actor=by, institution=institution, user=user.id,
+                     added=[role.value], removed=[])
         db.session.commit()
         return token
-    token = None
     if user is None:
-        user = User(email=email, display_name=display_name.strip())
+        user = User(email=email, display_name=name)
         db.session.add(user)
         db.session.flush()
-    # Only an account that never had keys gets a set-up link: one whose recovery is pending
-    # (a new public key, no wrapped private key yet) keeps its recovery link.
-    if user.public_key is None:
-        _link, token = _new_link(user, LinkPurpose.INVITATION, by)
-    if role not in roles_in(user, institution):
-        user.memberships.append(Membership(institution=institution, role=role))
-    audit.record("invitation_sent", actor=by, institution=institution, user=user.id,
-                 role=role.value)
+    purpose = (LinkPurpose.MEMBERSHIP if _needs_consent(user, institution)
+               else LinkPurpose.INVITATION)
+    _link, token = _new_link(user, purpose, by, institution, role, name)
+    audit.record("invitation_sent", actor=by, institution=institution, email=email,
+                 name=name, role=role.value)
     db.session.commit()
     return token
 
@@ -154,13 +168,30 @@ def find_link(token: str, *purposes: LinkPurpose) -> AccountLink | None:
     return link if as_utc(link.expires_at) > datetime.now(UTC) else None
 
 
-def offers(institution: Institution) -> list[AccountLink]:
-    """Roles the institution offered to existing accounts that are not answered yet and
-    have not expired, newest first."""
+def pending_invitations(institution: Institution) -> list[AccountLink]:
+    """The institution's invitations that are not answered yet and have not expired,
+    newest first: new addresses and existing accounts alike."""
     return list(db.session.scalars(select(AccountLink).where(
-        AccountLink.purpose == LinkPurpose.MEMBERSHIP,
+        AccountLink.purpose.in_((LinkPurpose.INVITATION, LinkPurpose.MEMBERSHIP)),
         AccountLink.institution_id == institution.id, AccountLink.used_at.is_(None),
         AccountLink.expires_at > datetime.now(UTC)).order_by(AccountLink.id.desc())))
+
+
+def withdraw_invitation(institution: Institution, link_id: int, by: User) -> None:
+    """Void one of the institution's pending invitations.
+
+    :raises ServiceError: no such pending invitation (answered, expired or withdrawn).
+    """
+    link = next((link for link in pending_invitations(institution) if link.id == link_id),
+                None)
+    if link is None:
+        raise ServiceError(_("This invitation has been answered, has expired or was "
+                             "withdrawn already."))
+    link.used_at = datetime.now(UTC)
+    audit.record("invitation_withdrawn", actor=by, institution=institution,
+                 email=link.user.email, name=link.invited_name,
+                 role=link.role.value if link.role else None)
+    db.session.commit()
 
 
 def _invalid_link() -> ServiceError:
@@ -206,6 +237,20 @@ def decline_membership(token: str, user: User) -> None:
     db.session.commit()
 
 
+def _join_invited(link: AccountLink) -> None:
+    """The invitation's role, now that its account is set up; the set-up links other
+    institutions sent to the same address become offers, accepted while signed in, since
+    the account has credentials now."""
+    user = link.user
+    if link.institution is not None and link.role not in roles_in(user, link.institution):
+        user.memberships.append(Membership(institution=link.institution, role=link.role))
+    db.session.execute(AccountLink.__table__.update().where(
+        AccountLink.user_id == user.id, AccountLink.used_at.is_(None),
+        AccountLink.purpose == LinkPurpose.INVITATION, AccountLink.id != link.id,
+        AccountLink.institution_id.is_not(None)).values(purpose=LinkPurpose.MEMBERSHIP))
+    db.session.flush()
+
+
 def link_secret(token: str) -> str:
     """The two-factor secret offered on the link page (base32, 160 bits)."""
     return base64.b32encode(_derive(token, b"totp", 20)).decode()
@@ -241,6 +286,8 @@ def complete_link(token: str, password: str, code: str) -> User:
     two_factor.seal_secret(user, secret)
     link.used_at = datetime.now(UTC)
     link.wrapped_private_key = None
+    if link.purpose == LinkPurpose.INVITATION:
+        _join_invited(link)
     changed = ("invitation_accepted" if link.purpose == LinkPurpose.INVITATION
                else "password_changed")
     audit.record_for_account(changed, user, actor=user)

@@ -67,6 +67,8 @@ FIELD_LABELS = {
 # Labels of the metadata keys audit entries carry; other keys are shown as recorded.
 DETAIL_LABELS = {
     "user": _l("Person"),
+    "name": _l("Name"),
+    "email": _l("E-mail address"),
     "role": _l("Role"),
     "added": _l("Roles added"),
     "removed": _l("Roles removed"),

@@ -38,7 +38,8 @@ ACTIONS = {
     "account_recovered": _l("Account recovered with the recovery code"),
     "invitation_sent": _l("Invitation created"),
     "invitation_accepted": _l("Invitation accepted"),
-    "membership_offered": _l("Role offered to an existing account"),
+    "invitation_withdrawn": _l("Invitation withdrawn"),
+    "membership_offered": _l("Role offered to an existing account"),  # before version 0008
     "membership_accepted": _l("Role accepted by the account holder"),
     "membership_declined": _l("Role declined by the account holder"),
     "account_deactivated": _l("Account deactivated"),

@@ -88,6 +88,29 @@ def notify_account_change(user: User, change: str, institution: Institution | No
     return _send(compose)
 
 
+def mail_configured() -> bool:
+    """Whether e-mails can be sent at all (a server and a sender are set)."""
+    config = current_app.config
+    return bool(config.get("MAIL_SERVER") and config.get("MAIL_DEFAULT_SENDER"))
+
+
+def send_invitation(email: str, institution: Institution, role_label: str, link_url: str,
+                    language: str) -> int:
+    """E-mail an invitation link to the address it was made for; returns the number of
+    e-mails sent (0 or 1). The text is the same for a new address and an existing account,
+    and the inviting admin never sees the link: so inviting cannot tell them whether the
+    address has an account. Never raises."""
+    def compose() -> list[EmailMessage]:
+        with force_locale(language):
+            name = institution.name(language)
+            return [_email(email, language, _("Invitation to Skaidra from %(institution)s",
+                                              institution=name),
+                           render_template("email/invitation.txt", institution=name,
+                                           role=role_label, link_url=link_url,
+                                           days=current_app.config["ACCOUNT_LINK_DAYS"]))]
+    return _send(compose)
+
+
 def send_pending_notices() -> int:
     """Send the notices intake and the mailbox have queued, and clear them; returns the
     number of e-mails sent. Run by ``flask notify``."""
@@ -212,12 +235,12 @@ def _reminder(user: User, groups: list[_DueCases]) -> EmailMessage:
                                       workspace_url=_staff_url("/staff/")))
 
 
-def _email(user: User, language: str, subject: str, body: str) -> EmailMessage:
+def _email(recipient: User | str, language: str, subject: str, body: str) -> EmailMessage:
     # No Date or Message-ID header: both would carry the exact time, to the second, at which a
     # reporter sent something. The submitting mail server adds its own.
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = user.email
+    message["To"] = recipient.email if isinstance(recipient, User) else recipient
     message["Subject"] = subject
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)

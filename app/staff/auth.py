@@ -178,7 +178,7 @@ def account_link(token: str):
     secret = account_links.link_secret(token)
     uri = two_factor.provisioning_uri(link.user, secret)
     return render_template("staff/account_link.html", form=form, link=link, token=token,
-                           secret=secret,
+                           secret=secret, role_label=ROLE_LABELS.get(link.role),
                            qr=Markup(two_factor.qr_svg(uri)))  # noqa: S704 (segno's SVG)
 
 
