@@ -9,12 +9,19 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.models import InstitutionKind, Jurisdiction, Role
-from app.services import ServiceError, account_links, audit, notifications, retention
-from app.services.accounts import create_user
-from app.services.categories import STANDARD_CATEGORIES
-from app.services.demo import DEMO_PASSWORD, seed_demo_network
-from app.services.demo_assessments import seed_demo_assessments
-from app.services.institutions import InstitutionSpec, create_institution, find_institution
+from app.services import ServiceError, audit
+from app.services.accounts import account_links
+from app.services.accounts.users import create_user
+from app.services.administration.institutions import (
+    InstitutionSpec,
+    create_institution,
+    find_institution,
+)
+from app.services.casefile import retention
+from app.services.casefile.categories import STANDARD_CATEGORIES
+from app.services.casework import notifications
+from app.services.demo.assessments import seed_demo_assessments
+from app.services.demo.network import DEMO_PASSWORD, seed_demo_network
 
 
 @click.command("seed-demo")

@@ -13,7 +13,7 @@ from flask import current_app, g, request, session
 from limits import parse
 
 from app.extensions import limiter
-from app.services.institutions import SLUG_PATTERN
+from app.services.administration.institutions import SLUG_PATTERN
 
 
 def report_limit() -> str:
@@ -120,8 +120,8 @@ def per_account() -> str:
     counts on its own instead, so wrong attempts typed elsewhere cannot lock the account
     holder out, while everyone else still shares the account's one counter."""
     from app.services import ServiceError
-    from app.services.accounts import find_user, normalise_email
-    from app.services.staff_sessions import trusted_device
+    from app.services.accounts.staff_sessions import trusted_device
+    from app.services.accounts.users import find_user, normalise_email
 
     typed = request.form.get("email", "")
     cookie = _device_cookie()
@@ -140,7 +140,7 @@ def per_pending_session() -> str:
     """The half-finished sign-in's account, so two-factor guesses are limited per account;
     a browser with a valid device cookie of that account counts on its own, as above."""
     from app.models import SessionStage
-    from app.services.staff_sessions import resume, trusted_device
+    from app.services.accounts.staff_sessions import resume, trusted_device
 
     cookie = request.cookies.get(current_app.config["STAFF_COOKIE_NAME"])
     access = resume(cookie, stage=SessionStage.PASSWORD)

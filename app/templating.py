@@ -7,11 +7,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from app.services.attachments import NOTES, REMOVED
-from app.services.casework import STATUS_LABELS
-from app.services.categories import CATEGORY_LABELS
-from app.services.institutions import JURISDICTION_LABELS, KIND_LABELS
-from app.services.questionnaires import Text, localized
+from app.services.administration.institutions import JURISDICTION_LABELS, KIND_LABELS
+from app.services.assessment.questionnaires import Text, localized
+from app.services.casefile.attachments import NOTES, REMOVED
+from app.services.casefile.categories import CATEGORY_LABELS
+from app.services.casework.commands import STATUS_LABELS
 
 # Unicode's Bidi_Control characters: the Arabic letter mark, the left-to-right and
 # right-to-left marks, the embeddings and overrides with their pop (U+202A–U+202E) and the

@@ -39,25 +39,25 @@ from sqlalchemy import insert, select, text
 from app import create_app
 from app.extensions import db
 from app.models import Assessment, AssessmentStatus, Institution, SurveyResponse
-from app.services.accounts import find_user
-from app.services.assessment_scoring import (
-    checklist_result,
-    recommendations,
-    risk_result,
-    survey_result,
-)
-from app.services.assessments import (
+from app.services.accounts.users import find_user
+from app.services.administration.institutions import find_institution
+from app.services.assessment.lifecycle import (
     finalise,
     find_assessment,
     result_of,
     save_area,
     start_assessment,
 )
-from app.services.deadlines import today
-from app.services.demo import DEMO_DOMAIN, seed_demo_network
-from app.services.institutions import find_institution
-from app.services.questionnaires import Questionnaire, current, published
-from app.services.surveys import RISK, SURVEY, survey_period, survey_years
+from app.services.assessment.questionnaires import Questionnaire, current, published
+from app.services.assessment.scoring import (
+    checklist_result,
+    recommendations,
+    risk_result,
+    survey_result,
+)
+from app.services.assessment.surveys import RISK, SURVEY, survey_period, survey_years
+from app.services.casefile.deadlines import today
+from app.services.demo.network import DEMO_DOMAIN, seed_demo_network
 from bench.common import bound_config, fetch, load_average, throwaway_postgres
 from tests.helpers import staff_sign_in
 

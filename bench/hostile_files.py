@@ -50,7 +50,7 @@ def clean_in_this_process() -> None:
     """The child: clean the file on stdin, print the figures as JSON on stdout."""
     from app import create_app
     from app.services import ServiceError
-    from app.services.attachments import Upload, clean_upload
+    from app.services.casefile.attachments import Upload, clean_upload
     from config import TestConfig
 
     name, data = sys.argv[2], sys.stdin.buffer.read()

@@ -36,12 +36,12 @@ from sqlalchemy import func, insert, select, text
 from app import create_app
 from app.extensions import db
 from app.models import Outcome, Report, ReportStatus, SealedKey
-from app.services.accounts import find_user
-from app.services.casefile import new_ref
-from app.services.deadlines import refresh_deadline, today
-from app.services.demo import DEMO_DOMAIN, seed_demo_network
-from app.services.institutions import find_institution
-from app.services.intake import ReportEntry, submit_report
+from app.services.accounts.users import find_user
+from app.services.administration.institutions import find_institution
+from app.services.casefile.content import new_ref
+from app.services.casefile.deadlines import refresh_deadline, today
+from app.services.demo.network import DEMO_DOMAIN, seed_demo_network
+from app.services.reporting.intake import ReportEntry, submit_report
 from bench.common import bound_config, fetch, load_average, throwaway_postgres
 from tests.helpers import staff_sign_in
 

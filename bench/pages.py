@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import create_app
 from app.extensions import db
-from app.services.demo import seed_demo_network
+from app.services.demo.network import seed_demo_network
 from config import TestConfig
 
 ROUNDS = 300

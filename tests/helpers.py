@@ -13,9 +13,9 @@ from app.crypto.kdf import KdfCost
 from app.crypto.staff_keys import StaffKeyMaterial, unlock_staff_key
 from app.extensions import db
 from app.models import SessionStage
-from app.services import staff_sessions
-from app.services.accounts import find_user
-from app.services.demo import DEMO_PASSWORD, seed_demo_network
+from app.services.accounts import staff_sessions
+from app.services.accounts.users import find_user
+from app.services.demo.network import DEMO_PASSWORD, seed_demo_network
 from tests.support.reporter import CSRF, RECEIPT, REPORT_ANSWERS, SUBMISSION
 from tests.support.seeded import copy_template
 

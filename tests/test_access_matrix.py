@@ -14,10 +14,10 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.models import AuditEntry, CaseEvent, CaseNote, Message, Report, ReportStatus, SealedKey
-from app.services.accounts import find_user
-from app.services.assessments import add_action, start_assessment
-from app.services.institutions import find_institution
-from app.services.questionnaires import current
+from app.services.accounts.users import find_user
+from app.services.administration.institutions import find_institution
+from app.services.assessment.lifecycle import add_action, start_assessment
+from app.services.assessment.questionnaires import current
 from config import TestConfig
 from tests.helpers import csrf_token, send_report, staff_sign_in, text_of
 

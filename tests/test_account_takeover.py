@@ -17,10 +17,10 @@ from sqlalchemy import select
 from app.admin.routes import account_link_url
 from app.extensions import db
 from app.models import AccountLink, LinkPurpose, Membership, Role
-from app.services.account_links import _new_link
-from app.services.accounts import find_user
-from app.services.demo import DEMO_PASSWORD, demo_recovery_code
-from app.services.institutions import find_institution
+from app.services.accounts.account_links import _new_link
+from app.services.accounts.users import find_user
+from app.services.administration.institutions import find_institution
+from app.services.demo.network import DEMO_PASSWORD, demo_recovery_code
 from tests.helpers import seed, staff_csrf_token, text_of, totp_code
 from tests.test_admin import (
     ADMIN,

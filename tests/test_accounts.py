@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Membership, User
 from app.services import ServiceError
-from app.services.accounts import create_user, find_user, password_unlocks
+from app.services.accounts.users import create_user, find_user, password_unlocks
 
 PASSWORD = "a-long-enough-password"
 

@@ -15,11 +15,11 @@ from app.crypto.staff_keys import StaffKeyMaterial, unlock_staff_key
 from app.extensions import db
 from app.models import AuditEntry, Institution, Membership, Report, Role, SealedKey
 from app.services import audit
-from app.services.access import officer_data_key, recovery_data_key
-from app.services.accounts import find_user
-from app.services.demo import DEMO_PASSWORD, demo_recovery_code
-from app.services.institutions import find_institution
-from app.services.permissions import may_work_on
+from app.services.accounts.permissions import may_work_on
+from app.services.accounts.users import find_user
+from app.services.administration.institutions import find_institution
+from app.services.casefile.sealing import officer_data_key, recovery_data_key
+from app.services.demo.network import DEMO_PASSWORD, demo_recovery_code
 from tests.helpers import (
     SETUP_KEY,
     _catalogue,

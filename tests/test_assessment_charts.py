@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from markupsafe import Markup
 
-from app.services.assessment_charts import (
+from app.services.assessment.charts import (
     ARROW_COLOUR,
     BAND_FILLS,
     CELL,
@@ -23,8 +23,8 @@ from app.services.assessment_charts import (
     area_bars_svg,
     heat_map_svg,
 )
-from app.services.assessment_scoring import AreaRisk, RiskResult
-from app.services.charts import BAR_COLOUR, PADDING, TEXT_COLOUR, VALUE_SPACE, WIDTH
+from app.services.assessment.scoring import AreaRisk, RiskResult
+from app.services.insights.charts import BAR_COLOUR, PADDING, TEXT_COLOUR, VALUE_SPACE, WIDTH
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = ["<script>alert(1)</script>", '" onload="x', "' onload='alert(1)",

@@ -32,10 +32,10 @@ from app.models import (
     AssessmentStatus,
     AuditEntry,
 )
-from app.services.accounts import find_user
-from app.services.assessment_labels import RESILIENCE_BANDS
-from app.services.assessment_scoring import CHECKLIST_SCORES, NOT_APPLICABLE
-from app.services.assessments import (
+from app.services.accounts.users import find_user
+from app.services.administration.institutions import find_institution
+from app.services.assessment.labels import RESILIENCE_BANDS
+from app.services.assessment.lifecycle import (
     RISK_COLUMNS,
     add_action,
     finalise,
@@ -43,8 +43,8 @@ from app.services.assessments import (
     save_area,
     start_assessment,
 )
-from app.services.institutions import find_institution
-from app.services.questionnaires import current
+from app.services.assessment.questionnaires import current
+from app.services.assessment.scoring import CHECKLIST_SCORES, NOT_APPLICABLE
 from tests.helpers import _catalogue, staff_csrf_token, staff_sign_in, text_of
 
 DOMAIN = "demo.example.org"
@@ -634,7 +634,7 @@ def test_csv_export_has_a_row_per_area_and_an_overall_row_and_is_audited(seeded,
         "detail": {"what": "assessment:csv", "assessment": number}}]
 
     # A title a spreadsheet would read as a formula (a future translation) stays text.
-    monkeypatch.setattr("app.services.assessments.localized",
+    monkeypatch.setattr("app.services.assessment.lifecycle.localized",
                         lambda text, language: "=HYPERLINK(\"http://evil.example\")")
     with officer.get(f"{base(number)}/export.csv") as response:
         hostile = list(csv.reader(io.StringIO(text_of(response))))
@@ -728,7 +728,7 @@ def test_checklist_result_shows_the_resilience_index_with_its_band_leaving_out_n
 
 def test_two_final_risk_assessments_show_a_trend_with_both_dates(seeded, monkeypatch):
     last_year = date(2025, 3, 14)
-    monkeypatch.setattr("app.services.assessments.today", lambda: last_year)
+    monkeypatch.setattr("app.services.assessment.lifecycle.today", lambda: last_year)
     earlier = prepared(seeded, profiles={"procurement": HIGH}, rest_not_applicable=True,
                        final=True)
     monkeypatch.undo()

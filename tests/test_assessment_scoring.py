@@ -18,7 +18,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.services.assessment_scoring import (
+from app.services.assessment.questionnaires import FACTORS, parse_questionnaire
+from app.services.assessment.scoring import (
     ACTION_HORIZON_MONTHS,
     K_ANONYMITY,
     MAX_RISK,
@@ -37,7 +38,6 @@ from app.services.assessment_scoring import (
     rounded,
     survey_result,
 )
-from app.services.questionnaires import FACTORS, parse_questionnaire
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "assessment.md"
 FAST = settings(max_examples=60, deadline=None)

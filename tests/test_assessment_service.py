@@ -5,9 +5,10 @@ import yaml
 
 from app.extensions import db
 from app.models import Assessment, AssessmentAnswer, AssessmentStatus, SurveyResponse
-from app.services import questionnaires
-from app.services.accounts import find_user
-from app.services.assessments import (
+from app.services.accounts.users import find_user
+from app.services.administration.institutions import find_institution
+from app.services.assessment import questionnaires
+from app.services.assessment.lifecycle import (
     answers_of,
     evidence_of,
     finalise,
@@ -16,9 +17,8 @@ from app.services.assessments import (
     save_area,
     start_assessment,
 )
-from app.services.demo_assessments import ASSESSED, SURVEY_RESPONSES, seed_demo_assessments
-from app.services.institutions import find_institution
-from app.services.questionnaires import DIRECTORY, current, parse_questionnaire
+from app.services.assessment.questionnaires import DIRECTORY, current, parse_questionnaire
+from app.services.demo.assessments import ASSESSED, SURVEY_RESPONSES, seed_demo_assessments
 from tests.helpers import count
 
 ADMIN = "admin.utena@demo.example.org"

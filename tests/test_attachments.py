@@ -34,8 +34,9 @@ from pypdf.generic import (
 )
 
 from app import create_app
-from app.services import ServiceError, attachments, pdf_child
-from app.services.attachments import (
+from app.services import ServiceError
+from app.services.casefile import attachments, pdf_child
+from app.services.casefile.attachments import (
     MAX_FILES_PER_SENDING,
     NOTES,
     REMOVED,
@@ -1173,7 +1174,7 @@ def test_file_that_starts_like_a_jpeg_but_is_none_is_refused():
 
 
 def test_pixels_are_budgeted_across_a_whole_sending():
-    from app.services.attachments import MAX_PIXELS_PER_SENDING, PixelBudget
+    from app.services.casefile.attachments import MAX_PIXELS_PER_SENDING, PixelBudget
 
     budget = PixelBudget(remaining=MAX_PIXELS_PER_SENDING)
     side = math.isqrt(attachments.MAX_IMAGE_PIXELS)

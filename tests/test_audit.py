@@ -9,8 +9,8 @@ from sqlalchemy import delete, select, update
 from app.extensions import db
 from app.models import AuditEntry, Report
 from app.services import audit
-from app.services.institutions import find_institution
-from app.services.intake import ReportEntry, submit_report
+from app.services.administration.institutions import find_institution
+from app.services.reporting.intake import ReportEntry, submit_report
 from tests.helpers import count
 
 ENTRIES = 5

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 
-from app.services.questionnaires import current, localized
+from app.services.assessment.questionnaires import current, localized
 from tests.test_browser_staff import (
     assert_accessible,
     assert_language,

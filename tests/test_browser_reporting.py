@@ -20,11 +20,11 @@ from app.crypto.kdf import KdfCost
 from app.crypto.staff_keys import StaffKeyMaterial, unlock_staff_key
 from app.extensions import db
 from app.models import Institution, Report
-from app.services.access import officer_data_key
-from app.services.accounts import find_user
-from app.services.casefile import read_content
-from app.services.casework import CaseAccess, send_officer_message
-from app.services.demo import DEMO_PASSWORD
+from app.services.accounts.users import find_user
+from app.services.casefile.content import read_content
+from app.services.casefile.sealing import officer_data_key
+from app.services.casework.commands import CaseAccess, send_officer_message
+from app.services.demo.network import DEMO_PASSWORD
 from config import TestConfig
 from tests.helpers import catalogue_translation
 

@@ -20,8 +20,8 @@ from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 
-from app.services.attachments import safe_filename
-from app.services.demo import DEMO_PASSWORD
+from app.services.casefile.attachments import safe_filename
+from app.services.demo.network import DEMO_PASSWORD
 from tests.helpers import catalogue_translation
 from tests.support.server import ServedApp, app_environment, flask_command
 from tests.test_browser_reporting import photo_with_location, send_report, sign_in_form

@@ -34,21 +34,36 @@ from app.models import (
     SealedKey,
     User,
 )
-from app.services import ServiceError, casework
-from app.services.access import recovery_data_key
-from app.services.accounts import create_user, find_user
-from app.services.attachments import Upload
-from app.services.casefile import read_content, read_conversation
-from app.services.deadlines import (
+from app.services import ServiceError
+from app.services.accounts.users import create_user, find_user
+from app.services.administration.institutions import find_institution
+from app.services.casefile.attachments import Upload
+from app.services.casefile.content import read_content, read_conversation
+from app.services.casefile.deadlines import (
     acknowledgement_due,
     add_months,
     feedback_due,
     refresh_deadline,
     today,
 )
-from app.services.demo import DEMO_PASSWORD, demo_recovery_code
-from app.services.institutions import find_institution
-from app.services.intake import ReportEntry, submit_report
+from app.services.casefile.sealing import recovery_data_key
+from app.services.casework.commands import (
+    MAX_TEXT,
+    NEXT_STATUSES,
+    acknowledge,
+    assign,
+    change_status,
+    colleagues_without_access,
+    grant,
+    open_case,
+    readers,
+    reclassify,
+    send_officer_message,
+    transfer,
+    triage,
+)
+from app.services.demo.network import DEMO_PASSWORD, demo_recovery_code
+from app.services.reporting.intake import ReportEntry, submit_report
 from tests.helpers import (
     TRANSLATIONS,
     csrf_token,
@@ -145,7 +160,7 @@ def opened(app, ref: str, email: str = OFFICER1):
     with app.test_request_context("/?lang=en"):
         user, private_key = officer_private_key(email)
         report = db.session.scalar(select(Report).where(Report.ref == ref))
-        access = casework.open_case(report, user, private_key, record=False)
+        access = open_case(report, user, private_key, record=False)
         assert access is not None, f"{email} holds no key for the case"
         yield access
 
@@ -180,7 +195,7 @@ def state(app, ref: str) -> dict:
             "notes": len(report.notes),
             "messages": [message.author for message in report.messages],
             "events": [(event.kind, event.change) for event in report.events],
-            "readers": sorted(user.email for user in casework.readers(report)),
+            "readers": sorted(user.email for user in readers(report)),
         }
 
 
@@ -336,11 +351,11 @@ def test_the_lifecycle_only_runs_forward(seeded):
     with opened(seeded, ref) as access:
         for old in ReportStatus:
             for new in ReportStatus:
-                if new in casework.NEXT_STATUSES[old]:
+                if new in NEXT_STATUSES[old]:
                     continue
                 access.report.status = old
                 with pytest.raises(ServiceError, match="cannot move"):
-                    casework.change_status(access, new, "A reason.", Outcome.REFERRED)
+                    change_status(access, new, "A reason.", Outcome.REFERRED)
                 assert access.report.status == old
         db.session.rollback()
     assert state(seeded, ref)["status"] == ReportStatus.NEW
@@ -417,7 +432,7 @@ def test_status_change_without_a_reason_is_refused(seeded, reason):
     assert "Give the reason for the change." in text_of(response)
     assert state(seeded, ref)["status"] == ReportStatus.ACKNOWLEDGED
     with opened(seeded, ref) as access, pytest.raises(ServiceError, match="reason"):
-        casework.change_status(access, ReportStatus.ASSESSMENT, reason)
+        change_status(access, ReportStatus.ASSESSMENT, reason)
 
 
 # --- deadlines ---------------------------------------------------------------------------
@@ -427,21 +442,21 @@ def test_feedback_date_is_set_by_the_first_reply_after_acknowledgement_only(seed
     with opened(seeded, ref) as access:
         report = access.report
 
-        casework.send_officer_message(access, "Before acknowledging: which office?")
+        send_officer_message(access, "Before acknowledging: which office?")
         assert report.feedback_on is None
         assert report.due_on == today() + timedelta(days=7)
 
-        casework.acknowledge(access)  # a message too, but not the feedback
+        acknowledge(access)  # a message too, but not the feedback
         assert report.feedback_on is None
         assert report.due_on == add_months(today(), 3)
 
-        casework.send_officer_message(access, "We have started to look into it.")
+        send_officer_message(access, "We have started to look into it.")
         assert (report.feedback_on, report.due_on) == (today(), None)
 
         earlier = today() - timedelta(days=30)
         report.feedback_on = earlier
         db.session.commit()
-        casework.send_officer_message(access, "A further question.")
+        send_officer_message(access, "A further question.")
         assert report.feedback_on == earlier
     assert state(seeded, ref)["feedback_on"] == earlier
 
@@ -455,11 +470,11 @@ def test_next_deadline_follows_the_institutions_own_periods(seeded):
     assert state(seeded, ref)["due_on"] == today() + timedelta(days=2)
 
     with opened(seeded, ref) as access:
-        casework.acknowledge(access)
+        acknowledge(access)
     assert state(seeded, ref)["due_on"] == add_months(today(), 1)
 
     with opened(seeded, ref) as access:
-        casework.change_status(access, ReportStatus.CLOSED, "Outside our remit.",
+        change_status(access, ReportStatus.CLOSED, "Outside our remit.",
                                Outcome.OUTSIDE_SCOPE)
     closed = state(seeded, ref)
     assert (closed["closed_on"], closed["due_on"], closed["feedback_on"]) == (
@@ -561,11 +576,11 @@ def test_invalid_rating_category_or_assignee_is_refused_and_changes_nothing(seed
     assert state(seeded, ref) == before
     with opened(seeded, ref) as access:
         with pytest.raises(ServiceError):
-            casework.assign(access, find_user(NEWCOMER))
+            assign(access, find_user(NEWCOMER))
         with pytest.raises(ServiceError):
-            casework.triage(access, 0, 6)
+            triage(access, 0, 6)
         with pytest.raises(ServiceError):
-            casework.reclassify(access, "witchcraft")
+            reclassify(access, "witchcraft")
 
 
 def test_notes_reasons_and_messages_are_stored_only_as_ciphertext(seeded):
@@ -642,7 +657,7 @@ def test_access_is_granted_only_to_officers_of_the_institution_who_hold_no_key(s
     with opened(seeded, ref) as access:
         for email in refused:
             with pytest.raises(ServiceError, match="Access can be granted only"):
-                casework.grant(access, find_user(email))
+                grant(access, find_user(email))
 
     assert state(seeded, ref)["readers"] == READERS_OF_UTENA
     assert "access_granted" not in actions(seeded, ref)
@@ -712,9 +727,9 @@ def test_officer_excluded_by_the_reporter_gets_no_key_and_cannot_be_granted_one(
     response = post(officer, ref, "grant", colleague=str(user_id(seeded, OFFICER2)))
     assert response.status_code == 400
     with opened(seeded, ref) as access:
-        assert casework.colleagues_without_access(access) == []
+        assert colleagues_without_access(access) == []
         with pytest.raises(ServiceError):
-            casework.grant(access, find_user(OFFICER2))
+            grant(access, find_user(OFFICER2))
     assert state(seeded, ref)["readers"] == [OFFICER1]
     assert case_page(excluded, ref).status_code == 403
 
@@ -837,7 +852,7 @@ def test_transfer_needs_another_known_institution_and_a_reason(seeded):
     assert state(seeded, ref)["institution"] == "utena"
     assert state(seeded, ref)["readers"] == READERS_OF_UTENA
     with opened(seeded, ref) as access, pytest.raises(ServiceError):
-        casework.transfer(access, access.report.institution, "Same place.", False)
+        transfer(access, access.report.institution, "Same place.", False)
 
 
 # --- files -------------------------------------------------------------------------------
@@ -977,7 +992,7 @@ def test_oversize_text_is_refused_with_a_message_and_kept_as_typed(seeded):
     officer = signed_in(seeded, OFFICER1)
     post(officer, ref, "acknowledge")
     before = state(seeded, ref)
-    typed = "Oversize-4d1e " + "x" * casework.MAX_TEXT
+    typed = "Oversize-4d1e " + "x" * MAX_TEXT
 
     for action, fields in [("reply", {"text": typed}), ("note", {"text": typed}),
                            ("status", {"status": "assessment", "reason": typed}),

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from markupsafe import Markup
 
-from app.services.charts import (
+from app.services.insights.charts import (
     BAR_COLOUR,
     PADDING,
     TEXT_COLOUR,
@@ -14,7 +14,7 @@ from app.services.charts import (
     WIDTH,
     bar_chart_svg,
 )
-from app.services.statistics import Count
+from app.services.insights.statistics import Count
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>',

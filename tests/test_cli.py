@@ -7,8 +7,8 @@ from sqlalchemy import select
 from app.crypto.recovery import recovery_public_key
 from app.extensions import db
 from app.models import Institution, Membership, Role, User
-from app.services.accounts import find_user, password_unlocks
-from app.services.demo import DEMO_PASSWORD
+from app.services.accounts.users import find_user, password_unlocks
+from app.services.demo.network import DEMO_PASSWORD
 from tests.helpers import count
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry
-from app.services.accounts import find_user
+from app.services.accounts.users import find_user
 from tests.helpers import csrf_token, staff_sign_in, text_of
 from tests.test_access_matrix import (
     ACCESS_RULES,

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Institution, Report, SealedKey
-from app.services.accounts import find_user
+from app.services.accounts.users import find_user
 from tests.helpers import check_report, send_report, text_of
 
 EXCLUDED = "officer2.utena@demo.example.org"

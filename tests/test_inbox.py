@@ -13,22 +13,21 @@ from sqlalchemy import select
 from app.crypto import envelope
 from app.extensions import db
 from app.models import Report, ReportStatus, Role
-from app.services import access as access_service
-from app.services import casefile, casework
-from app.services import inbox as inbox_service
-from app.services.accounts import create_user, find_user
-from app.services.deadlines import DUE_SOON_DAYS, add_months, refresh_deadline, today
-from app.services.demo import DEMO_PASSWORD
-from app.services.inbox import (
+from app.services.accounts.users import create_user, find_user
+from app.services.administration.institutions import find_institution
+from app.services.casefile import content, sealing
+from app.services.casefile.deadlines import DUE_SOON_DAYS, add_months, refresh_deadline, today
+from app.services.casework.commands import grant, open_case
+from app.services.casework.inbox import (
     PER_PAGE,
     InboxFilter,
     counts,
-    inbox,
     kept_elsewhere,
+    list_cases,
     most_urgent,
 )
-from app.services.institutions import find_institution
-from app.services.intake import ReportEntry, submit_report
+from app.services.demo.network import DEMO_PASSWORD
+from app.services.reporting.intake import ReportEntry, submit_report
 from tests.helpers import officer_private_key, staff_sign_in, text_of
 
 OFFICER1 = "officer1.utena@demo.example.org"
@@ -102,7 +101,7 @@ class Listed:
 def listing(app, email: str = OFFICER1, slug: str = "utena", **chosen) -> Listed:
     """What the inbox service lists for an officer."""
     with app.app_context():
-        page = inbox(find_institution(slug), find_user(email), InboxFilter(**chosen))
+        page = list_cases(find_institution(slug), find_user(email), InboxFilter(**chosen))
         return Listed([row.report.ref for row in page.rows], page.total, page.page,
                       page.pages, page.counts,
                       [row.report.ref for row in page.rows if row.overdue],
@@ -140,9 +139,9 @@ def next_page_link(page: str) -> str | None:
 def small_caps(monkeypatch):
     """Caps small enough to pass with a handful of cases: counts stop at 3, pages hold 2
     cases, and the list is counted 2 pages ahead."""
-    monkeypatch.setattr(inbox_service, "COUNT_CAP", 3)
-    monkeypatch.setattr(inbox_service, "PER_PAGE", 2)
-    monkeypatch.setattr(inbox_service, "COUNTED_PAGES", 2)
+    monkeypatch.setattr("app.services.casework.inbox.COUNT_CAP", 3)
+    monkeypatch.setattr("app.services.casework.inbox.PER_PAGE", 2)
+    monkeypatch.setattr("app.services.casework.inbox.COUNTED_PAGES", 2)
 
 
 # --- order and deadlines -----------------------------------------------------------------
@@ -453,7 +452,7 @@ def decryption_forbidden(monkeypatch):
     """Every way a report's key or content can be opened fails loudly from here on."""
     def forbid():
         for module, name in ((envelope, "decrypt"), (envelope, "unseal"),
-                             (casefile, "decrypt"), (access_service, "unseal")):
+                             (content, "decrypt"), (sealing, "unseal")):
             monkeypatch.setattr(module, name, _refuse)
     return forbid
 
@@ -465,7 +464,7 @@ def test_listing_and_counting_decrypt_nothing(seeded, decryption_forbidden):
 
     with seeded.app_context():
         utena, officer = find_institution("utena"), find_user(OFFICER1)
-        page = inbox(utena, officer, InboxFilter(status="all"))
+        page = list_cases(utena, officer, InboxFilter(status="all"))
         assert sorted(row.report.ref for row in page.rows) == sorted(cases)
         # The ciphertext is not even read from the database.
         assert all("content" not in row.report.__dict__ for row in page.rows)
@@ -509,7 +508,7 @@ def test_officer_without_keys_sees_no_trace_of_cases_until_granted_access(seeded
     with seeded.test_request_context("/?lang=en"):
         user, private_key = officer_private_key(OFFICER1)
         report = db.session.scalar(select(Report).where(Report.ref == cases[0]))
-        casework.grant(casework.open_case(report, user, private_key, record=False),
+        grant(open_case(report, user, private_key, record=False),
                        find_user(NEWCOMER))
 
     granted = listing(seeded, NEWCOMER, status="all")

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from app.crypto import receipts as receipt_crypto
 from app.extensions import db
 from app.models import Message, Report, ReporterSession
-from app.services import mailbox as mailbox_service
-from app.services.casework import open_case, send_officer_message
+from app.services.casework.commands import open_case, send_officer_message
+from app.services.reporting import mailbox
 from tests.helpers import (
     csrf_token,
     officer_private_key,
@@ -149,8 +149,8 @@ def test_idle_session_expires_and_a_message_in_progress_is_kept(seeded, receipt,
     client = seeded.test_client()
     with sign_in(client, receipt):
         pass
-    start = mailbox_service._now()
-    monkeypatch.setattr(mailbox_service, "_now", lambda: start + 17 * 60)
+    start = mailbox._now()
+    monkeypatch.setattr(mailbox, "_now", lambda: start + 17 * 60)
     data = {"csrf_token": csrf_token(client), "text": "My long answer"}
     with client.post("/mailbox/message?lang=en", data=data) as response:
         page = text_of(response)
@@ -172,11 +172,11 @@ def test_activity_keeps_the_session_but_the_absolute_limit_ends_it(seeded, recei
     client = seeded.test_client()
     with sign_in(client, receipt):
         pass
-    start = mailbox_service._now()
+    start = mailbox._now()
     for minutes in range(10, 60, 10):
-        monkeypatch.setattr(mailbox_service, "_now", lambda m=minutes: start + m * 60)
+        monkeypatch.setattr(mailbox, "_now", lambda m=minutes: start + m * 60)
         assert "sign-out" in mailbox_page(client)
-    monkeypatch.setattr(mailbox_service, "_now", lambda: start + 61 * 60)
+    monkeypatch.setattr(mailbox, "_now", lambda: start + 61 * 60)
     assert 'name="receipt"' in mailbox_page(client)
     with seeded.app_context():
         assert db.session.scalar(select(func.count()).select_from(ReporterSession)) == 0
@@ -189,7 +189,7 @@ def test_a_session_past_its_purge_hour_is_deleted_by_the_next_request(seeded, re
         pass
     with seeded.app_context():
         purge_hour = db.session.scalars(select(ReporterSession)).one().expires_at
-    monkeypatch.setattr(mailbox_service, "_now", lambda: purge_hour + 1)
+    monkeypatch.setattr(mailbox, "_now", lambda: purge_hour + 1)
     assert 'name="receipt"' in mailbox_page(client)
     with seeded.app_context():  # a new database session: only what was committed
         assert db.session.scalar(select(func.count()).select_from(ReporterSession)) == 0
@@ -205,7 +205,7 @@ def test_sign_out_ends_the_session_on_the_server(seeded, receipt):
         pass
     assert "You have signed out." in mailbox_page(client)
     with seeded.app_context():
-        assert mailbox_service.resume(token) is None  # a copied cookie opens nothing
+        assert mailbox.resume(token) is None  # a copied cookie opens nothing
         assert db.session.scalar(select(func.count()).select_from(ReporterSession)) == 0
 
 

@@ -14,17 +14,17 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Report, ReportStatus, Role
-from app.services.accounts import find_user, grant_role
-from app.services.casefile import new_ref
-from app.services.deadlines import DUE_SOON_DAYS
-from app.services.deadlines import today as current_day
-from app.services.institutions import find_institution
-from app.services.intake import ReportEntry, submit_report
-from app.services.notifications import (
+from app.services.accounts.users import find_user, grant_role
+from app.services.administration.institutions import find_institution
+from app.services.casefile.content import new_ref
+from app.services.casefile.deadlines import DUE_SOON_DAYS
+from app.services.casefile.deadlines import today as current_day
+from app.services.casework.notifications import (
     notify_new_report,
     send_daily_reminders,
     send_pending_notices,
 )
+from app.services.reporting.intake import ReportEntry, submit_report
 from tests.helpers import csrf_token, receipt_of, seed, send_report, sign_in, text_of
 from tests.support.postgres import free_port
 

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from app.services.questionnaires import (
+from app.services.assessment.questionnaires import (
     DIRECTORY,
     FACTORS,
     LANGUAGES,

@@ -12,7 +12,7 @@ from app.crypto.kdf import KdfCost
 from app.crypto.receipts import derive_receipt_keys, normalise_receipt, wrap_for_reporter
 from app.extensions import db
 from app.models import ReceiptScheme
-from app.services.receipts import find_by_receipt
+from app.services.reporting.receipts import find_by_receipt
 from tests.conftest import make_config
 from tests.helpers import receipt_of, send_report, sign_in, text_of
 from tests.support.reporter import REPORT_ANSWERS, Reporter

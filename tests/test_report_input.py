@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, Report
-from app.services.intake import MAX_LONG_TEXT, MAX_SHORT_TEXT, MAX_TEXT
+from app.services.reporting.intake import MAX_LONG_TEXT, MAX_SHORT_TEXT, MAX_TEXT
 from tests.helpers import (
     ANSWERS,
     CSRF,

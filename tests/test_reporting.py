@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Report, SealedKey, User
-from app.services.access import officer_data_key, recovery_data_key
-from app.services.casefile import file_bytes, file_view, read_content
-from app.services.demo import demo_recovery_code
+from app.services.casefile.content import file_bytes, file_view, read_content
+from app.services.casefile.sealing import officer_data_key, recovery_data_key
+from app.services.demo.network import demo_recovery_code
 from tests.helpers import (
     ANSWERS,
     SUBMISSION,
@@ -146,7 +146,7 @@ def test_sending_the_check_page_twice_is_refused_and_stores_one_report(seeded):
 
 
 def test_report_is_stored_with_the_day_only(seeded):
-    from app.services.deadlines import today
+    from app.services.casefile.deadlines import today
 
     with send_report(seeded.test_client()):
         pass

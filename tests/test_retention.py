@@ -11,14 +11,14 @@ from sqlalchemy.engine import make_url
 from app.extensions import db
 from app.models import AuditEntry, Outcome, Report, ReportStatus
 from app.services import audit
-from app.services.attachments import Upload
-from app.services.casefile import new_ref
-from app.services.casework import acknowledge, add_note, change_status, open_case
-from app.services.deadlines import today as current_day
-from app.services.institutions import find_institution
-from app.services.intake import ReportEntry, submit_report
-from app.services.mailbox import MailboxAccess, send_reporter_message
-from app.services.retention import due_for_deletion, purge_expired
+from app.services.administration.institutions import find_institution
+from app.services.casefile.attachments import Upload
+from app.services.casefile.content import new_ref
+from app.services.casefile.deadlines import today as current_day
+from app.services.casefile.retention import due_for_deletion, purge_expired
+from app.services.casework.commands import acknowledge, add_note, change_status, open_case
+from app.services.reporting.intake import ReportEntry, submit_report
+from app.services.reporting.mailbox import MailboxAccess, send_reporter_message
 from tests.helpers import officer_private_key
 
 TODAY = date(2026, 6, 15)

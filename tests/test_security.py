@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.services.institutions import find_institution
+from app.services.administration.institutions import find_institution
 from tests.helpers import catalogue_translation, seed, staff_sign_in, text_of
 
 # A sample value for every URL argument of the app; a new argument must be added here, so

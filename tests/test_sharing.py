@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app.extensions import db
-from app.services.institutions import find_institution
+from app.services.administration.institutions import find_institution
 from config import ConfigError, ProductionConfig
 from tests.helpers import catalogue_translation, seed, text_of
 from tests.support.server import REPO

@@ -19,10 +19,11 @@ from app.crypto.session_tokens import parse_token
 from app.crypto.staff_keys import StaffKeyMaterial, load_private_key, unwrap_with_password
 from app.extensions import db
 from app.models import AuditEntry, Report, SessionStage, StaffSession
-from app.services import audit, staff_sessions, two_factor
-from app.services.access import officer_data_key
-from app.services.accounts import create_user, find_user
-from app.services.demo import DEMO_PASSWORD
+from app.services import audit
+from app.services.accounts import staff_sessions, two_factor
+from app.services.accounts.users import create_user, find_user
+from app.services.casefile.sealing import officer_data_key
+from app.services.demo.network import DEMO_PASSWORD
 from tests.helpers import (
     CSRF,
     SETUP_KEY,

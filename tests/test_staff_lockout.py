@@ -4,7 +4,7 @@ cookie and counts on its own, while every other client still shares the account'
 
 import re
 
-from app.services.demo import DEMO_PASSWORD
+from app.services.demo.network import DEMO_PASSWORD
 from config import ProductionConfig
 from tests.helpers import CSRF, SETUP_KEY, forget_last_code, staff_sign_in, text_of, totp_code
 from tests.test_staff_auth import (
@@ -198,7 +198,7 @@ def device_headers(response, name: str) -> list[str]:
 
 
 def test_production_device_cookie_is_secure_and_host_prefixed(make_app, database_url):
-    from app.services.accounts import create_user
+    from app.services.accounts.users import create_user
 
     https = "https://skaidra.example.org"
     settings = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 48,

@@ -12,10 +12,9 @@ from sqlalchemy import event, select
 from app.extensions import db
 from app.models import Outcome, Report, ReportStatus
 from app.services import ServiceError
-from app.services.deadlines import add_months, refresh_deadline, today
-from app.services.institutions import find_institution
-from app.services.intake import ReportEntry, submission_digest, submit_report
-from app.services.statistics import (
+from app.services.administration.institutions import find_institution
+from app.services.casefile.deadlines import add_months, refresh_deadline, today
+from app.services.insights.statistics import (
     SECTIONS,
     Count,
     Statistics,
@@ -24,6 +23,7 @@ from app.services.statistics import (
     network_statistics,
     statistics_csv,
 )
+from app.services.reporting.intake import ReportEntry, submission_digest, submit_report
 from tests.helpers import catalogue_translation
 
 JANUARY = (date(2024, 1, 1), date(2024, 1, 31))

@@ -20,12 +20,12 @@ from sqlalchemy import MetaData, Table, inspect, select
 
 from app.extensions import db
 from app.models import SurveyResponse
-from app.services.accounts import find_user
-from app.services.assessments import finalise, save_area, start_assessment
-from app.services.demo import DEMO_DOMAIN
-from app.services.institutions import find_institution
-from app.services.questionnaires import current, localized
-from app.services.surveys import record_response
+from app.services.accounts.users import find_user
+from app.services.administration.institutions import find_institution
+from app.services.assessment.lifecycle import finalise, save_area, start_assessment
+from app.services.assessment.questionnaires import current, localized
+from app.services.assessment.surveys import record_response
+from app.services.demo.network import DEMO_DOMAIN
 from tests.helpers import catalogue_translation, count, seed, staff_sign_in, text_of
 
 SURVEY = current("staff-survey")

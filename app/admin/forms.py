@@ -25,8 +25,9 @@ from app.models.institution import (
     DEFAULT_RETENTION_DAYS,
 )
 from app.services import ServiceError
-from app.services.accounts import normalise_email
-from app.services.administration import (
+from app.services.accounts.users import normalise_email
+from app.services.administration.institutions import JURISDICTION_LABELS, KIND_LABELS, SLUG_PATTERN
+from app.services.administration.members import (
     ACKNOWLEDGEMENT_DAYS,
     FEEDBACK_MONTHS,
     FIELD_LABELS,
@@ -38,8 +39,7 @@ from app.services.administration import (
     Member,
     parse_origins,
 )
-from app.services.categories import CATEGORY_LABELS
-from app.services.institutions import JURISDICTION_LABELS, KIND_LABELS, SLUG_PATTERN
+from app.services.casefile.categories import CATEGORY_LABELS
 
 RANGE_MESSAGE = _l("Enter a whole number from %(min)s to %(max)s.")
 

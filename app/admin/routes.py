@@ -20,17 +20,29 @@ from app.admin.forms import (
     SettingsForm,
 )
 from app.models import Institution, Role
-from app.services import (
-    ServiceError,
-    account_links,
-    administration,
-    notifications,
-    permissions,
+from app.services import ServiceError
+from app.services.accounts import account_links, permissions
+from app.services.administration.institutions import find_institution
+from app.services.administration.members import (
+    ROLE_LABELS,
+    Member,
+    audit_log,
+    change_roles,
+    change_settings,
+    create_institution_with_admin,
+    deactivate,
+    find_member,
+    invite_member,
+    members,
+    network_overview,
+    reactivate,
+    recover_member,
+    regenerate_recovery_code,
 )
-from app.services.institutions import find_institution
-from app.services.sharing import trusted_origin
+from app.services.casework import notifications
 from app.staff.forms import ActionForm
 from app.staff.guards import current_staff, institution_role, network_role
+from app.web.sharing import trusted_origin
 
 # Numbered page links either side of the current page of the audit log.
 PAGE_RADIUS = 2
@@ -53,11 +65,11 @@ def _me():
 @bp.context_processor
 def labels() -> dict:
     """Role labels for the administration templates."""
-    return {"role_label": administration.ROLE_LABELS.__getitem__}
+    return {"role_label": ROLE_LABELS.__getitem__}
 
 
-def _member_or_404(institution: Institution, user_id: int) -> administration.Member:
-    member = administration.find_member(institution, user_id)
+def _member_or_404(institution: Institution, user_id: int) -> Member:
+    member = find_member(institution, user_id)
     if member is None:
         abort(404)
     return member
@@ -68,7 +80,7 @@ def _member_or_404(institution: Institution, user_id: int) -> administration.Mem
 def institution(institution):
     """The institution's administration overview: its members."""
     return render_template("admin/institution.html", institution=institution,
-                           members=administration.members(institution),
+                           members=members(institution),
                            invitations=account_links.pending_invitations(institution),
                            form=ActionForm())
 
@@ -80,7 +92,7 @@ def invite(institution):
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            token = administration.invite_member(institution, form.email.data,
+            token = invite_member(institution, form.email.data,
                                                  form.display_name.data,
                                                  Role(form.role.data), _me())
         except ServiceError as error:
@@ -97,7 +109,7 @@ def _invited(institution, email: str, role: Role, token: str | None):
     mailed = None
     if token is not None and notifications.mail_configured():
         mailed = notifications.send_invitation(
-            email, institution, str(administration.ROLE_LABELS[role]), account_link_url(token),
+            email, institution, str(ROLE_LABELS[role]), account_link_url(token),
             str(get_locale())) == 1
     return render_template("admin/invited.html", institution=institution, email=email,
                            mailed=mailed,
@@ -145,13 +157,13 @@ def member_roles(institution, user_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        administration.change_roles(found.user, institution, form.roles(), _me())
+        change_roles(found.user, institution, form.roles(), _me())
     except ServiceError as error:
         return _member_page(institution, found, form, roles_error=str(error), status=400)
     flash(_("The roles of %(name)s have been saved.", name=found.user.display_name))
     if not permissions.has_role(_me(), institution, Role.INSTITUTION_ADMIN):
         return redirect(url_for("staff.dashboard"))
-    if administration.find_member(institution, user_id) is None:
+    if find_member(institution, user_id) is None:
         return redirect(url_for("admin.institution", slug=institution.slug))
     return redirect(url_for("admin.member", slug=institution.slug, user_id=user_id))
 
@@ -168,19 +180,19 @@ def _switch(institution, user_id: int, operation, done: str):
     return redirect(url_for("admin.member", slug=institution.slug, user_id=user_id))
 
 
-@bp.post("/i/<slug>/admin/members/<int:user_id>/deactivate")
+@bp.post("/i/<slug>/admin/members/<int:user_id>/deactivate", endpoint="deactivate")
 @institution_role(Role.INSTITUTION_ADMIN)
-def deactivate(institution, user_id: int):
+def deactivate_member(institution, user_id: int):
     """Block a member's account: sessions end, sign-in is refused."""
-    return _switch(institution, user_id, administration.deactivate,
+    return _switch(institution, user_id, deactivate,
                    _("The account of %(name)s has been deactivated."))
 
 
-@bp.post("/i/<slug>/admin/members/<int:user_id>/reactivate")
+@bp.post("/i/<slug>/admin/members/<int:user_id>/reactivate", endpoint="reactivate")
 @institution_role(Role.INSTITUTION_ADMIN)
-def reactivate(institution, user_id: int):
+def reactivate_member(institution, user_id: int):
     """Let a deactivated member sign in again."""
-    return _switch(institution, user_id, administration.reactivate,
+    return _switch(institution, user_id, reactivate,
                    _("The account of %(name)s is active again."))
 
 
@@ -189,13 +201,13 @@ def reactivate(institution, user_id: int):
 def recover(institution):
     """Recover the account of a member who lost their password, with the recovery code."""
     form = RecoverAccountForm()
-    form.offer(administration.members(institution), request.args.get("user", type=int),
+    form.offer(members(institution), request.args.get("user", type=int),
                _me().id)
     if form.validate_on_submit():
         # The form offers members only; a member removed meanwhile is simply gone.
         found = _member_or_404(institution, form.person.data)
         try:
-            token = administration.recover_member(found.user, institution,
+            token = recover_member(found.user, institution,
                                                   form.recovery_code.data, _me())
         except ServiceError as error:
             form.recovery_code.errors.append(str(error))
@@ -214,7 +226,7 @@ def settings(institution):
         form.fill(institution)
     if form.validate_on_submit():
         try:
-            changed = administration.change_settings(institution, form.settings(), _me())
+            changed = change_settings(institution, form.settings(), _me())
         except ServiceError as error:
             form.embed_origins.errors.append(str(error))
         else:
@@ -231,7 +243,7 @@ def recovery_code(institution):
     form = RecoveryCodeForm()
     if form.validate_on_submit():
         try:
-            code = administration.regenerate_recovery_code(institution,
+            code = regenerate_recovery_code(institution,
                                                            form.current_code.data, _me())
         except ServiceError as error:
             form.current_code.errors.append(str(error))
@@ -254,14 +266,14 @@ def page_window(page: int, pages: int) -> list[int | None]:
     return window
 
 
-@bp.get("/i/<slug>/admin/audit")
+@bp.get("/i/<slug>/admin/audit", endpoint="audit_log")
 @institution_role(Role.INSTITUTION_ADMIN)
-def audit_log(institution):
+def audit_log_page(institution):
     """The institution's audit log, newest first."""
     page = request.args.get("page", 1, type=int)
     if page < 1:
         abort(404)
-    rows, pages = administration.audit_log(institution, page)
+    rows, pages = audit_log(institution, page)
     if page > pages:
         abort(404)
     return render_template("admin/audit.html", institution=institution, rows=rows,
@@ -281,7 +293,7 @@ def sharing(institution):
 def platform():
     """The institutions of the network."""
     return render_template("admin/platform.html",
-                           summaries=administration.network_overview(str(get_locale())))
+                           summaries=network_overview(str(get_locale())))
 
 
 @bp.route("/platform/institutions/new", methods=["GET", "POST"])
@@ -291,7 +303,7 @@ def new_institution():
     form = NewInstitutionForm()
     if form.validate_on_submit():
         try:
-            created = administration.create_institution_with_admin(
+            created = create_institution_with_admin(
                 form.slug.data, form.profile(), form.settings(), form.admin_email.data,
                 form.admin_name.data, _me())
         except ServiceError as error:
@@ -315,7 +327,7 @@ def edit_institution(slug: str):
         form.fill(found)
     if form.validate_on_submit():
         try:
-            changed = administration.change_settings(found, form.settings(), _me(),
+            changed = change_settings(found, form.settings(), _me(),
                                                      profile=form.profile())
         except ServiceError as error:
             form.name_lt.errors.append(str(error))

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.services.assessment_labels import ACTION_STATUSES
+from app.services.assessment.labels import ACTION_STATUSES
 from app.staff.case_forms import options
 
 

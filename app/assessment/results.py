@@ -8,10 +8,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.models import Assessment, Institution
-from app.services.assessment_charts import HeatMapTexts, area_bars_svg, heat_map_svg
-from app.services.assessment_labels import HORIZONS, RESILIENCE_BANDS, RISK_BANDS
-from app.services.assessment_scoring import MAX_RISK, RiskResult
-from app.services.assessments import (
+from app.services.assessment.charts import HeatMapTexts, area_bars_svg, heat_map_svg
+from app.services.assessment.labels import HORIZONS, RESILIENCE_BANDS, RISK_BANDS
+from app.services.assessment.lifecycle import (
     advice_of,
     answers_of,
     area_figures,
@@ -22,7 +21,8 @@ from app.services.assessments import (
     questionnaire_of,
     result_of,
 )
-from app.services.questionnaires import localized
+from app.services.assessment.questionnaires import localized
+from app.services.assessment.scoring import MAX_RISK, RiskResult
 
 
 def results_page(institution: Institution, assessment: Assessment, template: str):

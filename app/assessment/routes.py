@@ -9,9 +9,10 @@ from app.assessment.forms import ActionForm, ActionUpdateForm, StartForm
 from app.assessment.results import results_page
 from app.extensions import db
 from app.models import ActionStatus, Assessment, AssessmentStatus, Institution, Role
-from app.services import audit, permissions
-from app.services.assessment_labels import TOLERANCE_BANDS
-from app.services.assessments import (
+from app.services import audit
+from app.services.accounts import permissions
+from app.services.assessment.labels import TOLERANCE_BANDS
+from app.services.assessment.lifecycle import (
     ASSESSED_KINDS,
     AssessmentFrozen,
     actions_of,
@@ -30,11 +31,11 @@ from app.services.assessments import (
     start_assessment,
     update_action,
 )
-from app.services.questionnaires import current, find_questionnaire, localized, published
-from app.services.sharing import base_url
-from app.services.surveys import RISK, survey_period, survey_years
+from app.services.assessment.questionnaires import current, find_questionnaire, localized, published
+from app.services.assessment.surveys import RISK, survey_period, survey_years
 from app.staff.case_forms import options
 from app.staff.guards import assessment_team, current_staff, institution_role
+from app.web.sharing import base_url
 
 
 def _language() -> str:

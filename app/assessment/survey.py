@@ -15,9 +15,14 @@ from app.ratelimits import (
     survey_limit,
     survey_session_limit,
 )
-from app.services.assessment_labels import TOLERANCE_BANDS
-from app.services.institutions import find_institution, list_institutions
-from app.services.surveys import own_result, parse_answers, record_response, survey_questionnaire
+from app.services.administration.institutions import find_institution, list_institutions
+from app.services.assessment.labels import TOLERANCE_BANDS
+from app.services.assessment.surveys import (
+    own_result,
+    parse_answers,
+    record_response,
+    survey_questionnaire,
+)
 
 
 def _form_page(institution=None, error: str | None = None, status: int = 200):

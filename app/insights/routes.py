@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.insights import bp
 from app.services import ServiceError, audit
-from app.services.charts import bar_chart_svg
-from app.services.institutions import list_institutions
-from app.services.permissions import may_read_statistics
-from app.services.statistics import (
+from app.services.accounts.permissions import may_read_statistics
+from app.services.administration.institutions import list_institutions
+from app.services.insights.charts import bar_chart_svg
+from app.services.insights.statistics import (
     MEASURE_LABELS,
     SECTIONS,
     SUPPRESSION_NOTE,

@@ -50,7 +50,7 @@ class Institution(db.Model):
     languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["lt", "en", "nb"])
     acknowledgement_days: Mapped[int] = mapped_column(default=DEFAULT_ACKNOWLEDGEMENT_DAYS)
     feedback_months: Mapped[int] = mapped_column(default=DEFAULT_FEEDBACK_MONTHS)
-    # Closed cases are deleted this many days after closing (app/services/retention.py).
+    # Closed cases are deleted this many days after closing (app/services/casefile/retention.py).
     retention_days: Mapped[int] = mapped_column(default=DEFAULT_RETENTION_DAYS)
     # Reporters may name officers of this institution who must not see their report.
     allow_exclusions: Mapped[bool] = mapped_column(default=False)

@@ -101,7 +101,7 @@ class Report(db.Model):
     # go out in batches, never during the reporter's request, so an e-mail's arrival time
     # does not tell when a reporter acted.
     pending_notice: Mapped[str | None] = mapped_column(String(16), index=True)
-    # The deadline the case works towards now (app/services/deadlines.py), kept in a column
+    # The deadline the case works towards now (app/services/casefile/deadlines.py), kept in a column
     # so the inbox sorts and filters by it in SQL, with no per-row computation.
     due_on: Mapped[date | None] = mapped_column(Date)
     impact: Mapped[int | None]  # triage, 1–5
@@ -145,12 +145,12 @@ class Report(db.Model):
         return f"<Report {self.ref}>"
 
 
-# The inbox walks these in its own order and never sorts (app/services/inbox.py): cases with a
-# deadline nearest first, ties newest first, then those without one newest first, which is
-# each index's order split where due_on turns NULL. Plain columns, one of them descending:
-# both databases walk them forwards, and Alembic compares them on both. The first serves one
-# status; the second open or all cases and the deadline filters, the trailing status
-# answering the status filter from the index.
+# The inbox walks these in its own order and never sorts (app/services/casework/inbox.py):
+# cases with a deadline nearest first, ties newest first, then those without one newest
+# first, which is each index's order split where due_on turns NULL. Plain columns, one of
+# them descending: both databases walk them forwards, and Alembic compares them on both. The
+# first serves one status; the second open or all cases and the deadline filters, the
+# trailing status answering the status filter from the index.
 Index("ix_report_inbox", Report.institution_id, Report.status, Report.due_on, Report.id.desc())
 Index("ix_report_inbox_order", Report.institution_id, Report.due_on, Report.id.desc(),
       Report.status)

@@ -19,11 +19,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.services.attachments import Upload
-from app.services.categories import CATEGORY_LABELS
-from app.services.intake import MAX_LONG_TEXT, MAX_SHORT_TEXT, MAX_TEXT
-from app.services.mailbox import MAX_MESSAGE
-from app.services.receipts import NOT_A_RECEIPT
+from app.services.casefile.attachments import Upload
+from app.services.casefile.categories import CATEGORY_LABELS
+from app.services.reporting.intake import MAX_LONG_TEXT, MAX_SHORT_TEXT, MAX_TEXT
+from app.services.reporting.mailbox import MAX_MESSAGE
+from app.services.reporting.receipts import NOT_A_RECEIPT
 
 # Control characters other than tab and line breaks, and U+FFFD, which is what bytes that
 # were not UTF-8 turn into: neither belongs in a report, and either may hide a mistake.

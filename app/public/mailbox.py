@@ -15,7 +15,7 @@ from app.ratelimits import (
     whole_service,
 )
 from app.services import ServiceError
-from app.services.mailbox import (
+from app.services.reporting.mailbox import (
     end_session,
     mailbox_view,
     resume,

@@ -14,10 +14,10 @@ from app.ratelimits import (
     report_was_counted,
 )
 from app.services import ServiceError
-from app.services.access import entitled_officers
-from app.services.external_channels import external_channels
-from app.services.institutions import find_institution, list_institutions
-from app.services.intake import (
+from app.services.administration.institutions import find_institution, list_institutions
+from app.services.casefile.sealing import entitled_officers
+from app.services.reporting.external_channels import external_channels
+from app.services.reporting.intake import (
     ReportAlreadySent,
     ReportEntry,
     is_submission_token,

@@ -5,7 +5,7 @@ from flask import Response, render_template
 from app.public import bp
 from app.public.routes import institution_or_404
 from app.security import allow_framing_by
-from app.services.sharing import (
+from app.web.sharing import (
     button_snippet,
     framing_origins,
     iframe_snippet,

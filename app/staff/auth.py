@@ -7,8 +7,9 @@ from markupsafe import Markup
 from app.extensions import limiter
 from app.models import LinkPurpose, SessionStage
 from app.ratelimits import per_account, per_pending_session, staff_login_limit
-from app.services import ServiceError, account_links, staff_sessions, two_factor
-from app.services.administration import ROLE_LABELS
+from app.services import ServiceError
+from app.services.accounts import account_links, staff_sessions, two_factor
+from app.services.administration.members import ROLE_LABELS
 from app.staff import bp
 from app.staff.forms import AccountLinkForm, ActionForm, CodeForm, LoginForm, PasswordChangeForm
 from app.staff.guards import current_staff, public, signed_in, staff_cookie

@@ -6,7 +6,7 @@ from wtforms import BooleanField, MultipleFileField, SelectField, SubmitField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from app.services.casework import MAX_TEXT
+from app.services.casework.commands import MAX_TEXT
 
 _REQUIRED_TEXT = _l("Write something first.")
 

@@ -9,12 +9,42 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Institution, Outcome, Report, ReportStatus, Role, User
 from app.public.forms import uploads_of
-from app.services import ServiceError, casework, retention
-from app.services import inbox as inbox_service
-from app.services.categories import CATEGORY_LABELS
-from app.services.institutions import find_institution, list_institutions
-from app.services.outcomes import OUTCOME_LABELS
-from app.services.permissions import institutions_where, officers_of
+from app.services import ServiceError
+from app.services.accounts.permissions import institutions_where, officers_of
+from app.services.administration.institutions import find_institution, list_institutions
+from app.services.casefile import retention
+from app.services.casefile.categories import CATEGORY_LABELS
+from app.services.casefile.outcomes import OUTCOME_LABELS
+from app.services.casework.commands import (
+    NEXT_STATUSES,
+    STATUS_LABELS,
+    CaseAccess,
+    acknowledge,
+    add_note,
+    assign,
+    case_view,
+    change_status,
+    colleagues_without_access,
+    describe_event,
+    download,
+    grant,
+    open_case,
+    readers,
+    reclassify,
+    recuse,
+    send_officer_message,
+    today,
+    transfer,
+    triage,
+)
+from app.services.casework.inbox import (
+    InboxFilter,
+    count_label,
+    counts,
+    kept_elsewhere,
+    list_cases,
+    most_urgent,
+)
 from app.staff import bp
 from app.staff.case_forms import (
     AssignForm,
@@ -45,17 +75,17 @@ def dashboard():
     institutions = institutions_where(user, Role.OFFICER)
     return render_template(
         "staff/dashboard.html",
-        panels=[(institution, inbox_service.counts(institution, user),
-                 inbox_service.most_urgent(institution, user),
+        panels=[(institution, counts(institution, user),
+                 most_urgent(institution, user),
                  retention.due_for_deletion(institution)) for institution in institutions],
-        kept=inbox_service.kept_elsewhere(user) if institutions else [],
-        count_label=inbox_service.count_label, today=casework.today())
+        kept=kept_elsewhere(user) if institutions else [],
+        count_label=count_label, today=today())
 
 
 def _filter_form(institution: Institution) -> InboxFilterForm:
     form = InboxFilterForm(request.args)
     form.status.choices = options([("open", _("Open cases")), ("all", _("All cases"))] + [
-        (status.value, label) for status, label in casework.STATUS_LABELS.items()])
+        (status.value, label) for status, label in STATUS_LABELS.items()])
     form.category.choices = options([("", _("All categories"))] + [
         (code, CATEGORY_LABELS[code]) for code in institution.categories])
     form.assignee.choices = options([("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))] + [
@@ -76,48 +106,48 @@ def inbox(institution):
     """The institution's cases, nearest deadline first, with filters and counts."""
     form = _filter_form(institution)
     page = request.args.get("page", "1")
-    chosen = inbox_service.InboxFilter(form.status.data, form.category.data,
+    chosen = InboxFilter(form.status.data, form.category.data,
                                        form.assignee.data, form.due.data,
                                        int(page) if page.isascii() and page.isdigit() else 1,
                                        form.flood.data)
-    listing = inbox_service.inbox(institution, current_staff().user, chosen)
+    listing = list_cases(institution, current_staff().user, chosen)
     query = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("staff/inbox.html", institution=institution, form=form,
-                           listing=listing, query=query, count_label=inbox_service.count_label,
-                           today=casework.today())
+                           listing=listing, query=query, count_label=count_label,
+                           today=today())
 
 
-def _opened(report: Report, *, record: bool = False) -> casework.CaseAccess:
+def _opened(report: Report, *, record: bool = False) -> CaseAccess:
     staff = current_staff()
-    access = casework.open_case(report, staff.user, staff.private_key, record=record)
+    access = open_case(report, staff.user, staff.private_key, record=record)
     if access is None:
         abort(403)
     return access
 
 
-def _status_choices(form, access: casework.CaseAccess) -> None:
-    form.status.choices = options([(s.value, casework.STATUS_LABELS[s])
-                                   for s in casework.NEXT_STATUSES[access.report.status]])
+def _status_choices(form, access: CaseAccess) -> None:
+    form.status.choices = options([(s.value, STATUS_LABELS[s])
+                                   for s in NEXT_STATUSES[access.report.status]])
     form.outcome.choices = options([("", _("—"))] + [
         (outcome.value, label) for outcome, label in OUTCOME_LABELS.items()])
 
 
-def _assign_choices(form, access: casework.CaseAccess) -> None:
+def _assign_choices(form, access: CaseAccess) -> None:
     form.assignee.choices = options([("", _("Nobody"))] + [
-        (str(user.id), user.display_name) for user in casework.readers(access.report)])
+        (str(user.id), user.display_name) for user in readers(access.report)])
 
 
-def _category_choices(form, access: casework.CaseAccess) -> None:
+def _category_choices(form, access: CaseAccess) -> None:
     form.category.choices = options([(code, CATEGORY_LABELS[code])
                                      for code in access.report.institution.categories])
 
 
-def _grant_choices(form, access: casework.CaseAccess) -> None:
+def _grant_choices(form, access: CaseAccess) -> None:
     form.colleague.choices = options([(str(user.id), user.display_name)
-                                      for user in casework.colleagues_without_access(access)])
+                                      for user in colleagues_without_access(access)])
 
 
-def _transfer_choices(form, access: casework.CaseAccess) -> None:
+def _transfer_choices(form, access: CaseAccess) -> None:
     language = str(get_locale())
     form.institution.choices = options([
         (other.slug, other.name(language)) for other in list_institutions(language)
@@ -134,7 +164,7 @@ CASE_FORMS = {
 }
 
 
-def _form(name: str, access: casework.CaseAccess):
+def _form(name: str, access: CaseAccess):
     """One case form bound to this request, with its choices."""
     form_class, fill_choices = CASE_FORMS[name]
     form = form_class()
@@ -143,7 +173,7 @@ def _form(name: str, access: casework.CaseAccess):
     return form
 
 
-def _forms(access: casework.CaseAccess, bound: dict) -> dict:
+def _forms(access: CaseAccess, bound: dict) -> dict:
     """The case page's forms; ``bound`` holds a form that failed, as typed. The others show
     the case's current values."""
     forms = {name: bound.get(name) or _form(name, access) for name in CASE_FORMS}
@@ -158,12 +188,12 @@ def _forms(access: casework.CaseAccess, bound: dict) -> dict:
     return forms
 
 
-def _page(access: casework.CaseAccess, bound: dict | None = None, code: int = 200):
-    view = casework.case_view(access)
+def _page(access: CaseAccess, bound: dict | None = None, code: int = 200):
+    view = case_view(access)
     return render_template("staff/case.html", case=view, report=access.report,
-                           forms=_forms(access, bound or {}), today=casework.today(),
+                           forms=_forms(access, bound or {}), today=today(),
                            outcome_label=OUTCOME_LABELS.get,
-                           event_label=casework.describe_event), code
+                           event_label=describe_event), code
 
 
 @bp.get("/cases/<ref>")
@@ -171,7 +201,7 @@ def _page(access: casework.CaseAccess, bound: dict | None = None, code: int = 20
 def case(report):
     """The case, decrypted with the officer's own key (recorded in the audit log)."""
     staff = current_staff()
-    access = casework.open_case(report, staff.user, staff.private_key)
+    access = open_case(report, staff.user, staff.private_key)
     if access is None:
         return render_template("staff/case_locked.html", report=report), 403
     return _page(access)
@@ -203,7 +233,7 @@ def _act(report: Report, name: str, action, done: str, then=None):
 def case_acknowledge(report):
     """Acknowledge receipt (and tell the reporter)."""
     return _act(report, "acknowledge",
-                lambda access, form: casework.acknowledge(access),
+                lambda access, form: acknowledge(access),
                 _("The report is acknowledged; the reporter has been told."))
 
 
@@ -212,7 +242,7 @@ def case_acknowledge(report):
 def case_reply(report):
     """Send a message to the reporter."""
     return _act(report, "reply",
-                lambda access, form: casework.send_officer_message(
+                lambda access, form: send_officer_message(
                     access, form.text.data, uploads_of(form.attachments)),
                 _("Your message has been sent to the reporter's mailbox."))
 
@@ -222,7 +252,7 @@ def case_reply(report):
 def case_note(report):
     """Add an internal note."""
     return _act(report, "note",
-                lambda access, form: casework.add_note(access, form.text.data),
+                lambda access, form: add_note(access, form.text.data),
                 _("The note has been added."))
 
 
@@ -231,7 +261,7 @@ def case_note(report):
 def case_status(report):
     """Move the case forward with a reason (and an outcome when closing)."""
     return _act(report, "status",
-                lambda access, form: casework.change_status(
+                lambda access, form: change_status(
                     access, ReportStatus(form.status.data), form.reason.data,
                     Outcome(form.outcome.data) if form.outcome.data else None),
                 _("The status has been changed."))
@@ -242,7 +272,7 @@ def case_status(report):
 def case_assign(report):
     """Make an officer responsible."""
     return _act(report, "assign",
-                lambda access, form: casework.assign(
+                lambda access, form: assign(
                     access, db.session.get(User, int(form.assignee.data))
                     if form.assignee.data else None),
                 _("The responsible officer has been changed."))
@@ -253,7 +283,7 @@ def case_assign(report):
 def case_triage(report):
     """Rate likelihood and impact."""
     return _act(report, "triage",
-                lambda access, form: casework.triage(access, form.likelihood.data,
+                lambda access, form: triage(access, form.likelihood.data,
                                                      form.impact.data),
                 _("The rating has been saved."))
 
@@ -263,7 +293,7 @@ def case_triage(report):
 def case_category(report):
     """Re-classify the case."""
     return _act(report, "category",
-                lambda access, form: casework.reclassify(access, form.category.data),
+                lambda access, form: reclassify(access, form.category.data),
                 _("The category has been changed."))
 
 
@@ -272,7 +302,7 @@ def case_category(report):
 def case_grant(report):
     """Give a colleague access."""
     return _act(report, "grant",
-                lambda access, form: casework.grant(
+                lambda access, form: grant(
                     access, db.session.get(User, int(form.colleague.data))),
                 _("Your colleague can now open the case."))
 
@@ -283,7 +313,7 @@ def case_recuse(report):
     """Step away from the case; the officer's key copy is destroyed."""
     inbox_url = url_for("staff.inbox", slug=report.institution.slug)
     return _act(report, "recuse",
-                lambda access, form: casework.recuse(access, form.reason.data),
+                lambda access, form: recuse(access, form.reason.data),
                 _("You have stepped away from the case and can no longer open it."),
                 then=lambda form: inbox_url)
 
@@ -295,7 +325,7 @@ def case_transfer(report):
     case_url = url_for("staff.case", ref=report.ref)
     inbox_url = url_for("staff.inbox", slug=report.institution.slug)
     return _act(report, "transfer",
-                lambda access, form: casework.transfer(
+                lambda access, form: transfer(
                     access, find_institution(form.institution.data), form.reason.data,
                     form.keep_access.data),
                 _("The case has been transferred."),
@@ -307,7 +337,7 @@ def case_transfer(report):
 def case_file(report, file_ref: str):
     """Download an attachment, decrypted; never shown inline."""
     access = _opened(report)
-    found = casework.download(access, file_ref)
+    found = download(access, file_ref)
     if found is None:
         abort(404)
     # send_file writes an ASCII filename= and an RFC 5987 filename*= for any other letters.

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from app.services.accounts import MAX_PASSWORD_LENGTH
+from app.services.accounts.users import MAX_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Institution, Report, Role, User
-from app.services import permissions
-from app.services.institutions import find_institution
-from app.services.staff_sessions import StaffAccess, resume
+from app.services.accounts import permissions
+from app.services.accounts.staff_sessions import StaffAccess, resume
+from app.services.administration.institutions import find_institution
 
 
 def staff_cookie() -> str | None:

@@ -7,8 +7,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.models import Role
-from app.services import permissions
-from app.services.permissions import institutions_where
+from app.services.accounts import permissions
+from app.services.accounts.permissions import institutions_where
 from app.staff.guards import current_staff
 
 

@@ -1,7 +1,7 @@
 """inbox order: indexes the inbox walks in its own order instead of sorting
 
 The inbox lists cases with a deadline nearest first (ties newest first), then those without
-one newest first (app/services/inbox.py). ix_report_inbox gains ``id DESC`` so one status is
+one newest first (app/services/casework/inbox.py). ix_report_inbox gains ``id DESC`` so one status is
 walked in that order; ix_report_inbox_order (institution, due_on, id DESC, status) serves
 open or all cases and the deadline filters. Plain columns only: no expression index, no new
 column, nothing to back-fill.

@@ -15,7 +15,7 @@ from sqlalchemy import URL, create_engine, make_url, text
 
 from app import create_app
 from app.extensions import db
-from app.services.demo import seed_demo_network
+from app.services.demo.network import seed_demo_network
 from config import TestConfig
 
 # What seeding writes depends on these (the audit chain's key, the key-derivation cost): an

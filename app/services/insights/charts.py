@@ -13,7 +13,7 @@ import re
 
 from markupsafe import Markup
 
-from app.services.statistics import Count
+from app.services.insights.statistics import Count
 
 WIDTH = 640
 PADDING = 16

@@ -1,7 +1,7 @@
 """Who may do what: the one place that decides, for every staff page.
 
 Roles are per institution (officer, institution admin) or network-wide (platform admin,
-analyst). Reading a case also needs its key (app/services/access.py): these rules decide
+analyst). Reading a case also needs its key (app/services/casefile/sealing.py): these rules decide
 who may *try*; the sealed keys decide who *can*.
 """
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Institution, Membership, Report, Role, User
-from app.services.access import holds_key
+from app.services.casefile.sealing import holds_key
 
 
 def roles_in(user: User, institution: Institution) -> set[Role]:

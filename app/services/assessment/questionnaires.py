@@ -22,7 +22,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-DIRECTORY = Path(__file__).resolve().parents[1] / "data" / "questionnaires"
+DIRECTORY = Path(__file__).resolve().parents[2] / "data" / "questionnaires"
 LANGUAGES = ("lt", "en", "nb")
 FACTORS = ("complexity", "change", "management", "personnel", "incidents")
 CONTROLS_PER_AREA = (3, 6)

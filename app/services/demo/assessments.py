@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Assessment
-from app.services.accounts import find_user
-from app.services.assessments import finalise, save_area, start_assessment
-from app.services.demo import DEMO_DOMAIN
-from app.services.institutions import find_institution
-from app.services.questionnaires import Questionnaire, current
-from app.services.surveys import CHECKLIST, RISK, SURVEY, record_response
+from app.services.accounts.users import find_user
+from app.services.administration.institutions import find_institution
+from app.services.assessment.lifecycle import finalise, save_area, start_assessment
+from app.services.assessment.questionnaires import Questionnaire, current
+from app.services.assessment.surveys import CHECKLIST, RISK, SURVEY, record_response
+from app.services.demo.network import DEMO_DOMAIN
 
 ASSESSED = ("utena", "birzai", "prienai", "druskininkai")
 SURVEYED = "utena"

@@ -28,14 +28,19 @@ from app.models import (
 )
 from app.models.types import as_utc
 from app.security import ORIGIN
-from app.services import ServiceError, account_links, audit
-from app.services.access import recovery_data_key, reseal_recovery_key
-from app.services.accounts import check_may_be_officer, normalise_email
-from app.services.categories import STANDARD_CATEGORIES, unknown_categories
-from app.services.deadlines import refresh_deadline
-from app.services.institutions import InstitutionSpec, check_recovery_code, create_institution
-from app.services.permissions import belongs_only_to, roles_in
-from app.services.staff_sessions import end_all_sessions
+from app.services import ServiceError, audit
+from app.services.accounts import account_links
+from app.services.accounts.permissions import belongs_only_to, roles_in
+from app.services.accounts.staff_sessions import end_all_sessions
+from app.services.accounts.users import check_may_be_officer, normalise_email
+from app.services.administration.institutions import (
+    InstitutionSpec,
+    check_recovery_code,
+    create_institution,
+)
+from app.services.casefile.categories import STANDARD_CATEGORIES, unknown_categories
+from app.services.casefile.deadlines import refresh_deadline
+from app.services.casefile.sealing import recovery_data_key, reseal_recovery_key
 
 LANGUAGES = ("lt", "en", "nb")
 # Inclusive limits. Directive 2019/1937 allows at most 7 days and 3 months; national rules
@@ -307,7 +312,7 @@ def invite_member(institution: Institution, email: str, display_name: str, role:
                   by: User) -> str | None:
     """Invite someone to a role; returns the invitation link token, or None when the
     person is a member of the institution already and simply gets the role (see
-    :func:`app.services.account_links.invite`).
+    :func:`app.services.accounts.account_links.invite`).
 
     :raises ServiceError: invalid address, or an empty name.
     """
@@ -406,7 +411,7 @@ def reactivate(user: User, institution: Institution, by: User) -> None:
 def recover_member(user: User, institution: Institution, recovery_code: str,
                    by: User) -> str:
     """Make a recovery link for a member who lost their password (see
-    :func:`app.services.account_links.recover_account`); returns its token.
+    :func:`app.services.accounts.account_links.recover_account`); returns its token.
 
     :raises ServiceError: not a member, a pending invitation, one's own account, an account
         with roles elsewhere, or a wrong recovery code.

@@ -29,7 +29,13 @@ from app.models import (
     User,
 )
 from app.services import audit
-from app.services.assessment_scoring import (
+from app.services.assessment.questionnaires import (
+    Questionnaire,
+    carried_over,
+    find_questionnaire,
+    localized,
+)
+from app.services.assessment.scoring import (
     AreaRisk,
     ChecklistResult,
     RiskResult,
@@ -38,14 +44,8 @@ from app.services.assessment_scoring import (
     recommendations,
     risk_result,
 )
-from app.services.deadlines import today
-from app.services.questionnaires import (
-    Questionnaire,
-    carried_over,
-    find_questionnaire,
-    localized,
-)
-from app.services.statistics import safe_cells
+from app.services.casefile.deadlines import today
+from app.services.insights.statistics import safe_cells
 
 EVIDENCE_LIMIT = 2000  # characters of one evidence note
 NETWORK_MINIMUM = 3  # institutions with final results before the network median is shown

@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Institution, SurveyResponse
-from app.services.assessment_scoring import (
+from app.services.assessment.lifecycle import finals, result_of
+from app.services.assessment.questionnaires import Questionnaire, current, find_questionnaire
+from app.services.assessment.scoring import (
     Advice,
     PerceptionGap,
     SurveyResult,
@@ -24,9 +26,7 @@ from app.services.assessment_scoring import (
     recommendations,
     survey_result,
 )
-from app.services.assessments import finals, result_of
-from app.services.deadlines import today
-from app.services.questionnaires import Questionnaire, current, find_questionnaire
+from app.services.casefile.deadlines import today
 
 SURVEY = "staff-survey"
 RISK = "institutional-risk"

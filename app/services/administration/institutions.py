@@ -11,7 +11,7 @@ from app.crypto.recovery import format_recovery_code, new_recovery_code, recover
 from app.extensions import db
 from app.models import Institution, InstitutionKind, Jurisdiction
 from app.services import ServiceError
-from app.services.categories import STANDARD_CATEGORIES, unknown_categories
+from app.services.casefile.categories import STANDARD_CATEGORIES, unknown_categories
 
 KIND_LABELS = {
     InstitutionKind.MUNICIPALITY: _l("Municipality"),

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from app.crypto.envelope import decrypt, encrypt
 from app.extensions import db
 from app.models import Attachment, Author, Message, Report, User
-from app.services.attachments import CleanedFile
-from app.services.deadlines import today
+from app.services.casefile.attachments import CleanedFile
+from app.services.casefile.deadlines import today
 
 PAD_BYTES = 1024
 

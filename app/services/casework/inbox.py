@@ -52,7 +52,7 @@ from sqlalchemy.orm import load_only
 
 from app.extensions import db
 from app.models import Institution, Report, ReportStatus, SealedKey, User
-from app.services.deadlines import DUE_SOON_DAYS, today
+from app.services.casefile.deadlines import DUE_SOON_DAYS, today
 
 PER_PAGE = 25
 # Counts stop here: a larger number is shown as "99+" and costs no more to find. Each of the
@@ -176,7 +176,7 @@ def _ids(query: Select, limit: int) -> list[int]:
     return list(db.session.scalars(query.with_only_columns(Report.id).limit(limit)))
 
 
-def inbox(institution: Institution, user: User, chosen: InboxFilter) -> InboxPage:
+def list_cases(institution: Institution, user: User, chosen: InboxFilter) -> InboxPage:
     """The page of cases the filter selects, nearest deadline first (cases without one
     last, newest first among them).
 

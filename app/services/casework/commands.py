@@ -30,15 +30,9 @@ from app.models import (
     User,
 )
 from app.services import ServiceError, audit
-from app.services.access import (
-    entitled_officers,
-    holds_key,
-    officer_data_key,
-    reseal_recovery_key,
-    seal_to_officer,
-)
-from app.services.attachments import Upload, clean_uploads
-from app.services.casefile import (
+from app.services.casefile.attachments import Upload, clean_uploads
+from app.services.casefile.categories import CATEGORY_LABELS
+from app.services.casefile.content import (
     add_message,
     file_bytes,
     file_view,
@@ -50,9 +44,15 @@ from app.services.casefile import (
     seal_json,
     stored_file_bytes,
 )
-from app.services.categories import CATEGORY_LABELS
-from app.services.deadlines import feedback_due, refresh_deadline, today
-from app.services.outcomes import OUTCOME_LABELS
+from app.services.casefile.deadlines import feedback_due, refresh_deadline, today
+from app.services.casefile.outcomes import OUTCOME_LABELS
+from app.services.casefile.sealing import (
+    entitled_officers,
+    holds_key,
+    officer_data_key,
+    reseal_recovery_key,
+    seal_to_officer,
+)
 
 STATUS_LABELS = {
     ReportStatus.NEW: _l("Received, waiting to be acknowledged"),

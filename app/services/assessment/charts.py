@@ -4,7 +4,7 @@ Two charts: the 5 × 5 risk heat map (likelihood × impact) with each area's inh
 residual position, and horizontal bars per area (residual risk, or resilience per checklist
 section) with an optional network median tick.
 
-The conventions are those of :mod:`app.services.charts`: an image with a name and a
+The conventions are those of :mod:`app.services.insights.charts`: an image with a name and a
 description for screen readers (``role="img"``, ``<title>`` and ``<desc>`` referenced by
 ``aria-labelledby``), no script, no font, no external file, presentation attributes only and
 never ``style`` (the CSP stays strict), every caller text escaped by ``Markup.format``.
@@ -24,8 +24,8 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from app.services.assessment_scoring import MAX_RISK, RISK_BANDS, RiskResult, risk_band
-from app.services.charts import (
+from app.services.assessment.scoring import MAX_RISK, RISK_BANDS, RiskResult, risk_band
+from app.services.insights.charts import (
     AXIS_COLOUR,
     BAR_COLOUR,
     BAR_HEIGHT,

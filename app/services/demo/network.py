@@ -8,8 +8,8 @@ from importlib.resources import files
 
 from app.crypto.recovery import CODE_BYTES, format_recovery_code
 from app.models import InstitutionKind, Jurisdiction, Role, User
-from app.services.accounts import create_user, find_user, grant_role
-from app.services.institutions import InstitutionSpec, ensure_institution
+from app.services.accounts.users import create_user, find_user, grant_role
+from app.services.administration.institutions import InstitutionSpec, ensure_institution
 
 # Printed by `flask seed-demo`; the command refuses to run in production.
 DEMO_PASSWORD = "skaidra-demo-password"  # noqa: S105

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Institution, Report, ReportStatus
 from app.services import audit
-from app.services.deadlines import today as current_day
+from app.services.casefile.deadlines import today as current_day
 
 
 def deletion_date(report: Report) -> date:

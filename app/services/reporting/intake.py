@@ -19,11 +19,11 @@ from app.crypto.receipts import format_receipt, wrap_for_reporter
 from app.extensions import db
 from app.models import Institution, Report, ReportStatus
 from app.services import ServiceError
-from app.services.access import entitled_officers, seal_for_readers
-from app.services.attachments import CleanedFile, Upload, clean_uploads
-from app.services.casefile import add_files, new_ref, write_content
-from app.services.deadlines import acknowledgement_due, refresh_deadline, today
-from app.services.receipts import issue_receipt
+from app.services.casefile.attachments import CleanedFile, Upload, clean_uploads
+from app.services.casefile.content import add_files, new_ref, write_content
+from app.services.casefile.deadlines import acknowledgement_due, refresh_deadline, today
+from app.services.casefile.sealing import entitled_officers, seal_for_readers
+from app.services.reporting.receipts import issue_receipt
 
 # Field limits in characters, shared with the form.
 MAX_LONG_TEXT = 20_000

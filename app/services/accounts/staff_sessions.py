@@ -36,8 +36,10 @@ from app.crypto.staff_keys import (
 )
 from app.extensions import db
 from app.models import SessionStage, StaffSession, User
-from app.services import ServiceError, audit, notifications, two_factor
-from app.services.accounts import check_new_password, find_user
+from app.services import ServiceError, audit
+from app.services.accounts import two_factor
+from app.services.accounts.users import check_new_password, find_user
+from app.services.casework import notifications
 
 # A pending sign-in (password right, code still to come) lasts this long.
 PENDING_SECONDS = 10 * 60

@@ -47,17 +47,19 @@ from app.models import (
     User,
 )
 from app.models.types import as_utc
-from app.services import ServiceError, audit, notifications, two_factor
-from app.services.access import recovery_data_key, seal_to_officer
-from app.services.accounts import (
+from app.services import ServiceError, audit
+from app.services.accounts import two_factor
+from app.services.accounts.permissions import belongs_only_to, roles_in
+from app.services.accounts.staff_sessions import end_all_sessions
+from app.services.accounts.users import (
     check_may_be_officer,
     check_new_password,
     find_user,
     normalise_email,
 )
-from app.services.institutions import check_recovery_code
-from app.services.permissions import belongs_only_to, roles_in
-from app.services.staff_sessions import end_all_sessions
+from app.services.administration.institutions import check_recovery_code
+from app.services.casefile.sealing import recovery_data_key, seal_to_officer
+from app.services.casework import notifications
 
 TOKEN_BYTES = 32
 

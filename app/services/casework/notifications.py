@@ -30,8 +30,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Institution, Membership, Report, ReportStatus, Role, SealedKey, User
-from app.services.deadlines import DUE_SOON_DAYS
-from app.services.deadlines import today as current_day
+from app.services.casefile.deadlines import DUE_SOON_DAYS
+from app.services.casefile.deadlines import today as current_day
 
 
 def notify_new_report(report: Report) -> int:

@@ -21,8 +21,8 @@ from app.crypto.session_tokens import new_token, parse_token
 from app.extensions import db
 from app.models import Author, Institution, Report, ReporterSession, ReportStatus
 from app.services import ServiceError
-from app.services.attachments import Upload, clean_uploads
-from app.services.casefile import (
+from app.services.casefile.attachments import Upload, clean_uploads
+from app.services.casefile.content import (
     FileView,
     MessageView,
     add_message,
@@ -31,8 +31,8 @@ from app.services.casefile import (
     report_files,
     stored_file_bytes,
 )
-from app.services.deadlines import acknowledgement_due, feedback_due
-from app.services.receipts import find_by_receipt, read_receipt
+from app.services.casefile.deadlines import acknowledgement_due, feedback_due
+from app.services.reporting.receipts import find_by_receipt, read_receipt
 
 MAX_MESSAGE = 20_000
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from app.services.questionnaires import Question, Questionnaire
+from app.services.assessment.questionnaires import Question, Questionnaire
 
 Answers = Mapping[str, int | str]  # question id -> answer
 NOT_APPLICABLE = "na"

@@ -308,7 +308,8 @@ def _pixels_only(frame: Image.Image) -> Image.Image:
 
 # --- PDF --------------------------------------------------------------------------------
 
-# Run by path, not as ``-m app.services.pdf_child``, which would import the whole app first.
+# Run by path, not as ``-m app.services.casefile.pdf_child``, which would import the whole
+# app first.
 PDF_CHILD = Path(__file__).with_name("pdf_child.py")
 PDF_OUTCOMES = ("cleaned", "encrypted", "unreadable", "too_complex")
 MAX_PDF_ANSWER_HEADER = 4096

@@ -1,0 +1,1 @@
+"""Statistics for institutions and the network, and the charts that show them."""

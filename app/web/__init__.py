@@ -1,0 +1,1 @@
+"""What the blueprints share: guards, navigation, forms and request-bound helpers."""
