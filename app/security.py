@@ -1,12 +1,10 @@
 """HTTP response hardening applied to every response in one place."""
 
 import io
-import re
 
 from flask import Flask, Request, Response, g, request
 
-# An embedding origin is exactly scheme://host[:port]; anything else could smuggle CSP syntax.
-ORIGIN = re.compile(r"https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?")
+from app.services.administration.settings import ORIGIN
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; "

@@ -27,16 +27,15 @@ from app.models.institution import (
 from app.services import ServiceError
 from app.services.accounts.users import normalise_email
 from app.services.administration.institutions import JURISDICTION_LABELS, KIND_LABELS, SLUG_PATTERN
-from app.services.administration.members import (
+from app.services.administration.members import ROLE_LABELS, Member
+from app.services.administration.settings import (
     ACKNOWLEDGEMENT_DAYS,
     FEEDBACK_MONTHS,
     FIELD_LABELS,
     LANGUAGES,
     RETENTION_DAYS,
-    ROLE_LABELS,
     InstitutionProfile,
     InstitutionSettings,
-    Member,
     parse_origins,
 )
 from app.services.casefile.categories import CATEGORY_LABELS

@@ -22,23 +22,22 @@ from app.admin.forms import (
 from app.models import Institution, Role
 from app.services import ServiceError
 from app.services.accounts import account_links, permissions
+from app.services.administration.audit_log import audit_log
 from app.services.administration.institutions import find_institution
 from app.services.administration.members import (
     ROLE_LABELS,
     Member,
-    audit_log,
     change_roles,
-    change_settings,
-    create_institution_with_admin,
     deactivate,
     find_member,
     invite_member,
     members,
-    network_overview,
     reactivate,
     recover_member,
-    regenerate_recovery_code,
 )
+from app.services.administration.network import create_institution_with_admin, network_overview
+from app.services.administration.recovery_code import regenerate_recovery_code
+from app.services.administration.settings import change_settings
 from app.services.casework import notifications
 from app.staff.forms import ActionForm
 from app.staff.guards import current_staff, institution_role, network_role

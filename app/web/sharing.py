@@ -11,7 +11,7 @@ from markupsafe import escape
 from werkzeug.sansio.utils import host_is_trusted
 
 from app.models import Institution
-from app.security import ORIGIN
+from app.services.administration.settings import ORIGIN
 
 POSTER_WIDTH, POSTER_HEIGHT = 210, 297  # A4, in millimetres as SVG user units
 
