@@ -11,7 +11,7 @@ from app.services.administration.institutions import JURISDICTION_LABELS, KIND_L
 from app.services.assessment.questionnaires import Text, localized
 from app.services.casefile.attachments import NOTES, REMOVED
 from app.services.casefile.categories import CATEGORY_LABELS
-from app.services.casework.commands import STATUS_LABELS
+from app.services.casefile.labels import STATUS_LABELS
 
 # Unicode's Bidi_Control characters: the Arabic letter mark, the left-to-right and
 # right-to-left marks, the embeddings and overrides with their pop (U+202A–U+202E) and the

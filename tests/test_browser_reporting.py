@@ -23,7 +23,8 @@ from app.models import Institution, Report
 from app.services.accounts.users import find_user
 from app.services.casefile.content import read_content
 from app.services.casefile.sealing import officer_data_key
-from app.services.casework.commands import CaseAccess, send_officer_message
+from app.services.casework.commands import send_officer_message
+from app.services.casework.opened_case import OpenedCase
 from app.services.demo.network import DEMO_PASSWORD
 from config import TestConfig
 from tests.helpers import catalogue_translation
@@ -232,7 +233,7 @@ def officer_replies(served, marker: str, text: str) -> None:
                 assert data_key is not None, "the report was not sealed to the officer"
                 content, _identity = read_content(report, data_key)
                 if marker in content["what_happened"]:
-                    send_officer_message(CaseAccess(report, officer, data_key), text)
+                    send_officer_message(OpenedCase(report, officer, data_key), text)
                     break
             else:
                 pytest.fail(f"no report of {INSTITUTION} holds {marker!r}")

@@ -55,13 +55,12 @@ from app.services.casework.commands import (
     change_status,
     colleagues_without_access,
     grant,
-    open_case,
-    readers,
     reclassify,
     send_officer_message,
     transfer,
     triage,
 )
+from app.services.casework.opened_case import open_case, readers
 from app.services.demo.network import DEMO_PASSWORD, demo_recovery_code
 from app.services.reporting.intake import ReportEntry, submit_report
 from tests.helpers import (

@@ -17,7 +17,7 @@ from app.services.accounts.users import create_user, find_user
 from app.services.administration.institutions import find_institution
 from app.services.casefile import content, sealing
 from app.services.casefile.deadlines import DUE_SOON_DAYS, add_months, refresh_deadline, today
-from app.services.casework.commands import grant, open_case
+from app.services.casework.commands import grant
 from app.services.casework.inbox import (
     PER_PAGE,
     InboxFilter,
@@ -26,6 +26,7 @@ from app.services.casework.inbox import (
     list_cases,
     most_urgent,
 )
+from app.services.casework.opened_case import open_case
 from app.services.demo.network import DEMO_PASSWORD
 from app.services.reporting.intake import ReportEntry, submit_report
 from tests.helpers import officer_private_key, staff_sign_in, text_of

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from app.crypto import receipts as receipt_crypto
 from app.extensions import db
 from app.models import Message, Report, ReporterSession
-from app.services.casework.commands import open_case, send_officer_message
+from app.services.casework.commands import send_officer_message
+from app.services.casework.opened_case import open_case
 from app.services.reporting import mailbox
 from tests.helpers import (
     csrf_token,

@@ -16,7 +16,8 @@ from app.services.casefile.attachments import Upload
 from app.services.casefile.content import new_ref
 from app.services.casefile.deadlines import today as current_day
 from app.services.casefile.retention import due_for_deletion, purge_expired
-from app.services.casework.commands import acknowledge, add_note, change_status, open_case
+from app.services.casework.commands import acknowledge, add_note, change_status
+from app.services.casework.opened_case import open_case
 from app.services.reporting.intake import ReportEntry, submit_report
 from app.services.reporting.mailbox import MailboxAccess, send_reporter_message
 from tests.helpers import officer_private_key

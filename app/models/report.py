@@ -233,6 +233,18 @@ class CaseNote(db.Model):
     author: Mapped[User | None] = relationship()
 
 
+class CaseEventKind(enum.StrEnum):
+    """What a step in a case's history changed."""
+
+    STATUS = "status"
+    ASSIGNED = "assigned"
+    TRIAGED = "triaged"
+    RECLASSIFIED = "reclassified"
+    GRANTED = "granted"
+    RECUSED = "recused"
+    TRANSFERRED = "transferred"
+
+
 class CaseEvent(db.Model):
     """One step in a case's history: status, assignee, triage, category, transfer, access.
 
@@ -249,7 +261,7 @@ class CaseEvent(db.Model):
     officer_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"))
     happened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[CaseEventKind] = mapped_column(str_enum(CaseEventKind, 32))
     change: Mapped[dict] = mapped_column(JSON, default=dict)
     reason: Mapped[bytes | None] = mapped_column(LargeBinary)
 

@@ -14,22 +14,15 @@ from app.services.accounts.permissions import institutions_where, officers_of
 from app.services.administration.institutions import find_institution, list_institutions
 from app.services.casefile import retention
 from app.services.casefile.categories import CATEGORY_LABELS
-from app.services.casefile.outcomes import OUTCOME_LABELS
+from app.services.casefile.labels import OUTCOME_LABELS, STATUS_LABELS
 from app.services.casework.commands import (
     NEXT_STATUSES,
-    STATUS_LABELS,
-    CaseAccess,
     acknowledge,
     add_note,
     assign,
-    case_view,
     change_status,
     colleagues_without_access,
-    describe_event,
-    download,
     grant,
-    open_case,
-    readers,
     reclassify,
     recuse,
     send_officer_message,
@@ -45,6 +38,7 @@ from app.services.casework.inbox import (
     list_cases,
     most_urgent,
 )
+from app.services.casework.opened_case import OpenedCase, case_view, download, open_case, readers
 from app.staff import bp
 from app.staff.case_forms import (
     AssignForm,
@@ -61,6 +55,7 @@ from app.staff.case_forms import (
 )
 from app.staff.forms import ActionForm
 from app.staff.guards import case_officer, current_staff, institution_role, signed_in
+from app.staff.history import describe_event
 
 # Types a browser may be told; everything else is downloaded as opaque bytes.
 SAFE_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff",
@@ -117,41 +112,41 @@ def inbox(institution):
                            today=today())
 
 
-def _opened(report: Report, *, record: bool = False) -> CaseAccess:
+def _opened(report: Report, *, record: bool = False) -> OpenedCase:
     staff = current_staff()
-    access = open_case(report, staff.user, staff.private_key, record=record)
-    if access is None:
+    opened = open_case(report, staff.user, staff.private_key, record=record)
+    if opened is None:
         abort(403)
-    return access
+    return opened
 
 
-def _status_choices(form, access: CaseAccess) -> None:
+def _status_choices(form, opened: OpenedCase) -> None:
     form.status.choices = options([(s.value, STATUS_LABELS[s])
-                                   for s in NEXT_STATUSES[access.report.status]])
+                                   for s in NEXT_STATUSES[opened.report.status]])
     form.outcome.choices = options([("", _("—"))] + [
         (outcome.value, label) for outcome, label in OUTCOME_LABELS.items()])
 
 
-def _assign_choices(form, access: CaseAccess) -> None:
+def _assign_choices(form, opened: OpenedCase) -> None:
     form.assignee.choices = options([("", _("Nobody"))] + [
-        (str(user.id), user.display_name) for user in readers(access.report)])
+        (str(user.id), user.display_name) for user in readers(opened.report)])
 
 
-def _category_choices(form, access: CaseAccess) -> None:
+def _category_choices(form, opened: OpenedCase) -> None:
     form.category.choices = options([(code, CATEGORY_LABELS[code])
-                                     for code in access.report.institution.categories])
+                                     for code in opened.report.institution.categories])
 
 
-def _grant_choices(form, access: CaseAccess) -> None:
+def _grant_choices(form, opened: OpenedCase) -> None:
     form.colleague.choices = options([(str(user.id), user.display_name)
-                                      for user in colleagues_without_access(access)])
+                                      for user in colleagues_without_access(opened)])
 
 
-def _transfer_choices(form, access: CaseAccess) -> None:
+def _transfer_choices(form, opened: OpenedCase) -> None:
     language = str(get_locale())
     form.institution.choices = options([
         (other.slug, other.name(language)) for other in list_institutions(language)
-        if other.id != access.report.institution_id])
+        if other.id != opened.report.institution_id])
 
 
 # Each form of the case page, and how its choices are filled in for a case.
@@ -164,20 +159,20 @@ CASE_FORMS = {
 }
 
 
-def _form(name: str, access: CaseAccess):
+def _form(name: str, opened: OpenedCase):
     """One case form bound to this request, with its choices."""
     form_class, fill_choices = CASE_FORMS[name]
     form = form_class()
     if fill_choices is not None:
-        fill_choices(form, access)
+        fill_choices(form, opened)
     return form
 
 
-def _forms(access: CaseAccess, bound: dict) -> dict:
+def _forms(opened: OpenedCase, bound: dict) -> dict:
     """The case page's forms; ``bound`` holds a form that failed, as typed. The others show
     the case's current values."""
-    forms = {name: bound.get(name) or _form(name, access) for name in CASE_FORMS}
-    report = access.report
+    forms = {name: bound.get(name) or _form(name, opened) for name in CASE_FORMS}
+    report = opened.report
     if "assign" not in bound:
         forms["assign"].assignee.data = str(report.assignee_id or "")
     if "triage" not in bound:
@@ -188,10 +183,10 @@ def _forms(access: CaseAccess, bound: dict) -> dict:
     return forms
 
 
-def _page(access: CaseAccess, bound: dict | None = None, code: int = 200):
-    view = case_view(access)
-    return render_template("staff/case.html", case=view, report=access.report,
-                           forms=_forms(access, bound or {}), today=today(),
+def _page(opened: OpenedCase, bound: dict | None = None, code: int = 200):
+    view = case_view(opened)
+    return render_template("staff/case.html", case=view, report=opened.report,
+                           forms=_forms(opened, bound or {}), today=today(),
                            outcome_label=OUTCOME_LABELS.get,
                            event_label=describe_event), code
 
@@ -201,10 +196,10 @@ def _page(access: CaseAccess, bound: dict | None = None, code: int = 200):
 def case(report):
     """The case, decrypted with the officer's own key (recorded in the audit log)."""
     staff = current_staff()
-    access = open_case(report, staff.user, staff.private_key)
-    if access is None:
+    opened = open_case(report, staff.user, staff.private_key)
+    if opened is None:
         return render_template("staff/case_locked.html", report=report), 403
-    return _page(access)
+    return _page(opened)
 
 
 def _act(report: Report, name: str, action, done: str, then=None):
@@ -213,11 +208,11 @@ def _act(report: Report, name: str, action, done: str, then=None):
 
     :param then: where to go afterwards, from the form (the case page by default).
     """
-    access = _opened(report)
-    form = _form(name, access)
+    opened = _opened(report)
+    form = _form(name, opened)
     if form.validate_on_submit():
         try:
-            action(access, form)
+            action(opened, form)
         except ServiceError as error:
             form.form_errors.append(str(error))
         else:
@@ -225,7 +220,7 @@ def _act(report: Report, name: str, action, done: str, then=None):
             if then is not None:
                 return redirect(then(form))
             return redirect(url_for("staff.case", ref=report.ref) + f"#{name}")
-    return _page(access, {name: form}, 400)
+    return _page(opened, {name: form}, 400)
 
 
 @bp.post("/cases/<ref>/acknowledge")
@@ -233,7 +228,7 @@ def _act(report: Report, name: str, action, done: str, then=None):
 def case_acknowledge(report):
     """Acknowledge receipt (and tell the reporter)."""
     return _act(report, "acknowledge",
-                lambda access, form: acknowledge(access),
+                lambda opened, form: acknowledge(opened),
                 _("The report is acknowledged; the reporter has been told."))
 
 
@@ -242,8 +237,8 @@ def case_acknowledge(report):
 def case_reply(report):
     """Send a message to the reporter."""
     return _act(report, "reply",
-                lambda access, form: send_officer_message(
-                    access, form.text.data, uploads_of(form.attachments)),
+                lambda opened, form: send_officer_message(
+                    opened, form.text.data, uploads_of(form.attachments)),
                 _("Your message has been sent to the reporter's mailbox."))
 
 
@@ -252,7 +247,7 @@ def case_reply(report):
 def case_note(report):
     """Add an internal note."""
     return _act(report, "note",
-                lambda access, form: add_note(access, form.text.data),
+                lambda opened, form: add_note(opened, form.text.data),
                 _("The note has been added."))
 
 
@@ -261,8 +256,8 @@ def case_note(report):
 def case_status(report):
     """Move the case forward with a reason (and an outcome when closing)."""
     return _act(report, "status",
-                lambda access, form: change_status(
-                    access, ReportStatus(form.status.data), form.reason.data,
+                lambda opened, form: change_status(
+                    opened, ReportStatus(form.status.data), form.reason.data,
                     Outcome(form.outcome.data) if form.outcome.data else None),
                 _("The status has been changed."))
 
@@ -272,8 +267,8 @@ def case_status(report):
 def case_assign(report):
     """Make an officer responsible."""
     return _act(report, "assign",
-                lambda access, form: assign(
-                    access, db.session.get(User, int(form.assignee.data))
+                lambda opened, form: assign(
+                    opened, db.session.get(User, int(form.assignee.data))
                     if form.assignee.data else None),
                 _("The responsible officer has been changed."))
 
@@ -283,7 +278,7 @@ def case_assign(report):
 def case_triage(report):
     """Rate likelihood and impact."""
     return _act(report, "triage",
-                lambda access, form: triage(access, form.likelihood.data,
+                lambda opened, form: triage(opened, form.likelihood.data,
                                                      form.impact.data),
                 _("The rating has been saved."))
 
@@ -293,17 +288,17 @@ def case_triage(report):
 def case_category(report):
     """Re-classify the case."""
     return _act(report, "category",
-                lambda access, form: reclassify(access, form.category.data),
+                lambda opened, form: reclassify(opened, form.category.data),
                 _("The category has been changed."))
 
 
 @bp.post("/cases/<ref>/grant")
 @case_officer
 def case_grant(report):
-    """Give a colleague access."""
+    """Give a colleague opened."""
     return _act(report, "grant",
-                lambda access, form: grant(
-                    access, db.session.get(User, int(form.colleague.data))),
+                lambda opened, form: grant(
+                    opened, db.session.get(User, int(form.colleague.data))),
                 _("Your colleague can now open the case."))
 
 
@@ -313,7 +308,7 @@ def case_recuse(report):
     """Step away from the case; the officer's key copy is destroyed."""
     inbox_url = url_for("staff.inbox", slug=report.institution.slug)
     return _act(report, "recuse",
-                lambda access, form: recuse(access, form.reason.data),
+                lambda opened, form: recuse(opened, form.reason.data),
                 _("You have stepped away from the case and can no longer open it."),
                 then=lambda form: inbox_url)
 
@@ -325,8 +320,8 @@ def case_transfer(report):
     case_url = url_for("staff.case", ref=report.ref)
     inbox_url = url_for("staff.inbox", slug=report.institution.slug)
     return _act(report, "transfer",
-                lambda access, form: transfer(
-                    access, find_institution(form.institution.data), form.reason.data,
+                lambda opened, form: transfer(
+                    opened, find_institution(form.institution.data), form.reason.data,
                     form.keep_access.data),
                 _("The case has been transferred."),
                 then=lambda form: case_url if form.keep_access.data else inbox_url)
@@ -336,8 +331,8 @@ def case_transfer(report):
 @case_officer
 def case_file(report, file_ref: str):
     """Download an attachment, decrypted; never shown inline."""
-    access = _opened(report)
-    found = download(access, file_ref)
+    opened = _opened(report)
+    found = download(opened, file_ref)
     if found is None:
         abort(404)
     # send_file writes an ASCII filename= and an RFC 5987 filename*= for any other letters.

@@ -8,10 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (
-    Institution,
-    User,
-)
+from app.models import Institution, User
 from app.models.types import as_utc
 from app.services import audit
 from app.services.administration.members import ROLE_LABELS

@@ -13,15 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from app.extensions import db
-from app.models import (
-    AccountLink,
-    Institution,
-    Membership,
-    Report,
-    Role,
-    SealedKey,
-    User,
-)
+from app.models import AccountLink, Institution, Membership, Report, Role, SealedKey, User
 from app.services import ServiceError, audit
 from app.services.accounts import account_links
 from app.services.accounts.permissions import belongs_only_to, roles_in

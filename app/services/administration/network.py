@@ -8,19 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import (
-    Institution,
-    Membership,
-    Role,
-    User,
-)
+from app.models import Institution, Membership, Role, User
 from app.services import ServiceError, audit
 from app.services.accounts import account_links
 from app.services.accounts.users import normalise_email
-from app.services.administration.institutions import (
-    InstitutionSpec,
-    create_institution,
-)
+from app.services.administration.institutions import InstitutionSpec, create_institution
 from app.services.administration.settings import (
     InstitutionProfile,
     InstitutionSettings,

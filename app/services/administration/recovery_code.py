@@ -5,15 +5,9 @@ from sqlalchemy import select
 
 from app.crypto.recovery import format_recovery_code, new_recovery_code, recovery_public_key
 from app.extensions import db
-from app.models import (
-    Institution,
-    Report,
-    User,
-)
+from app.models import Institution, Report, User
 from app.services import audit
-from app.services.administration.institutions import (
-    check_recovery_code,
-)
+from app.services.administration.institutions import check_recovery_code
 from app.services.casefile.sealing import recovery_data_key, reseal_recovery_key
 
 

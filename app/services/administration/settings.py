@@ -10,13 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (
-    Institution,
-    InstitutionKind,
-    Jurisdiction,
-    Report,
-    User,
-)
+from app.models import Institution, InstitutionKind, Jurisdiction, Report, User
 from app.services import ServiceError, audit
 from app.services.casefile.categories import STANDARD_CATEGORIES, unknown_categories
 from app.services.casefile.deadlines import refresh_deadline

@@ -47,8 +47,7 @@ from app.models import Institution, Outcome, Report, ReportStatus
 from app.services import ServiceError
 from app.services.casefile.categories import CATEGORY_LABELS, STANDARD_CATEGORIES
 from app.services.casefile.deadlines import feedback_due, today
-from app.services.casefile.outcomes import OUTCOME_LABELS
-from app.services.casework.commands import STATUS_LABELS
+from app.services.casefile.labels import OUTCOME_LABELS, STATUS_LABELS
 
 SUPPRESS_BELOW = 5
 SUPPRESSED_DISPLAY = f"<{SUPPRESS_BELOW}"

@@ -1,0 +1,43 @@
+"""The case history in words, for the case page (metadata only)."""
+
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models import CaseEvent, CaseEventKind, Institution, Outcome, ReportStatus, User
+from app.services.casefile.categories import CATEGORY_LABELS
+from app.services.casefile.labels import OUTCOME_LABELS, STATUS_LABELS
+
+
+def describe_event(event: CaseEvent) -> str:
+    """A step of the case history in words (metadata only)."""
+    change = event.change or {}
+
+    def name_of(user_id) -> str:
+        user = db.session.get(User, user_id) if user_id else None
+        return user.display_name if user else _("nobody")
+
+    if event.kind == CaseEventKind.STATUS:
+        text = _("Status: %(old)s → %(new)s", old=STATUS_LABELS[ReportStatus(change["old"])],
+                 new=STATUS_LABELS[ReportStatus(change["new"])])
+        if change.get("outcome"):
+            text += " (" + str(OUTCOME_LABELS[Outcome(change["outcome"])]) + ")"
+        return text
+    if event.kind == CaseEventKind.ASSIGNED:
+        return _("Responsible officer: %(name)s", name=name_of(change.get("officer")))
+    if event.kind == CaseEventKind.TRIAGED:
+        return _("Rated: likelihood %(l)s × impact %(i)s", l=change["likelihood"],
+                 i=change["impact"])
+    if event.kind == CaseEventKind.RECLASSIFIED:
+        return _("Category: %(old)s → %(new)s",
+                 old=CATEGORY_LABELS.get(change["old"], change["old"]),
+                 new=CATEGORY_LABELS.get(change["new"], change["new"]))
+    if event.kind == CaseEventKind.GRANTED:
+        return _("Access granted to %(name)s", name=name_of(change.get("officer")))
+    if event.kind == CaseEventKind.RECUSED:
+        return _("%(name)s stepped away from the case", name=name_of(change.get("officer")))
+    if event.kind == CaseEventKind.TRANSFERRED:
+        source = db.session.get(Institution, change.get("source"))
+        target = db.session.get(Institution, change.get("target"))
+        return _("Transferred from %(source)s to %(target)s",
+                 source=source.slug if source else "—", target=target.slug if target else "—")
+    return event.kind
