@@ -91,7 +91,7 @@ class Config:
     KDF_ITERATIONS = _env_int("KDF_ITERATIONS", 3)
     KDF_LANES = _env_int("KDF_LANES", 4)
 
-    LANGUAGES = ("lt", "en", "nb")
+    # The languages themselves are app.languages.LANGUAGES, a fact of the code, not a setting.
     BABEL_DEFAULT_LOCALE = "lt"
     BABEL_DEFAULT_TIMEZONE = "Europe/Vilnius"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")

@@ -5,18 +5,17 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 
-LANGUAGE_NAMES = {"lt": "Lietuvių", "en": "English", "nb": "Norsk bokmål"}
+from app.languages import LANGUAGE_NAMES, LANGUAGES
 
 
 def select_locale() -> str:
     """The locale for this request (Flask-Babel's locale selector)."""
-    languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands speak the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or session.get("lang")
-    if chosen in languages:
+    if chosen in LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(languages) or current_app.config[
+    return request.accept_languages.best_match(LANGUAGES) or current_app.config[
         "BABEL_DEFAULT_LOCALE"
     ]
 
@@ -24,7 +23,7 @@ def select_locale() -> str:
 def remember_explicit_choice() -> None:
     """Keep a language picked with ?lang= for the following pages of this visit."""
     chosen = request.args.get("lang")
-    if chosen in current_app.config["LANGUAGES"] and session.get("lang") != chosen:
+    if chosen in LANGUAGES and session.get("lang") != chosen:
         session["lang"] = chosen
 
 
@@ -51,7 +50,7 @@ def language_links() -> list[dict]:
     return [
         {"code": code, "name": LANGUAGE_NAMES[code], "url": url_in_language(code),
          "current": code == current}
-        for code in current_app.config["LANGUAGES"]
+        for code in LANGUAGES
     ]
 
 

@@ -19,6 +19,7 @@ from app import create_app
 from app.crypto.kdf import KdfCost
 from app.crypto.staff_keys import StaffKeyMaterial, unlock_staff_key
 from app.extensions import db
+from app.languages import LANGUAGES
 from app.models import Institution, Report
 from app.services.accounts.users import find_user
 from app.services.casefile.content import read_content
@@ -31,7 +32,6 @@ from tests.helpers import catalogue_translation
 
 pytestmark = pytest.mark.browser
 
-LANGUAGES = ("lt", "en", "nb")
 INSTITUTION = "utena"
 OFFICER = f"officer1.{INSTITUTION}@demo.example.org"
 RECEIPT = re.compile(r"\d{4}( \d{4}){6}")

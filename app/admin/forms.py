@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.i18n import LANGUAGE_NAMES
+from app.languages import LANGUAGE_NAMES, LANGUAGES
 from app.models import Institution, InstitutionKind, Jurisdiction, Role
 from app.models.institution import (
     DEFAULT_ACKNOWLEDGEMENT_DAYS,
@@ -32,7 +32,6 @@ from app.services.administration.settings import (
     ACKNOWLEDGEMENT_DAYS,
     FEEDBACK_MONTHS,
     FIELD_LABELS,
-    LANGUAGES,
     RETENTION_DAYS,
     InstitutionProfile,
     InstitutionSettings,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Institution, Report, Role, User
 from app.services.accounts import permissions
-from app.services.accounts.staff_sessions import StaffAccess, resume
+from app.services.accounts.staff_sessions import StaffSignIn, resume
 from app.services.administration.institutions import find_institution
 
 
@@ -24,7 +24,7 @@ def staff_cookie() -> str | None:
     return request.cookies.get(current_app.config["STAFF_COOKIE_NAME"])
 
 
-def current_staff() -> StaffAccess | None:
+def current_staff() -> StaffSignIn | None:
     """The signed-in staff member of this request (loaded once per request)."""
     if "staff" not in g:
         g.staff = resume(staff_cookie())

@@ -35,6 +35,7 @@ from app.crypto.staff_keys import (
     wrap_with_password,
 )
 from app.extensions import db
+from app.languages import LANGUAGES
 from app.models import SessionStage, StaffSession, User
 from app.services import ServiceError, audit
 from app.services.accounts import two_factor
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class StaffAccess:
+class StaffSignIn:
     """A signed-in (or half signed-in) staff member, for one request."""
 
     user: User
@@ -187,7 +188,7 @@ def _expired(row: StaffSession, now: int) -> bool:
 
 
 def resume(cookie: str | None, stage: SessionStage = SessionStage.SIGNED_IN
-           ) -> StaffAccess | None:
+           ) -> StaffSignIn | None:
     """The session behind a cookie at the given stage, its idle time renewed; None when
     absent, expired, at another stage, or its user has been deactivated."""
     token = parse_token(cookie)
@@ -210,15 +211,15 @@ def resume(cookie: str | None, stage: SessionStage = SessionStage.SIGNED_IN
         # Renewed at most twice a minute, so a busy page does not write on every request.
         row.seen_at = now
         db.session.commit()
-    return StaffAccess(row.user, row, token, payload)
+    return StaffSignIn(row.user, row, token, payload)
 
 
-def needs_enrolment(access: StaffAccess) -> bool:
+def needs_enrolment(access: StaffSignIn) -> bool:
     """True when the account has no two-factor secret yet (first sign-in)."""
     return access.user.totp_secret_sealed is None
 
 
-def enrolment_secret(access: StaffAccess) -> str:
+def enrolment_secret(access: StaffSignIn) -> str:
     """The secret being enrolled, kept in the pending session until a code confirms it."""
     if "totp_secret" not in access.payload:
         access.payload["totp_secret"] = two_factor.new_secret()
@@ -232,7 +233,7 @@ def _wrong_code() -> ServiceError:
                           "the next code and try again."))
 
 
-def complete_enrolment(access: StaffAccess, code: str) -> str:
+def complete_enrolment(access: StaffSignIn, code: str) -> str:
     """Confirm the enrolled secret with a code; returns the new signed-in session's cookie.
 
     :raises ServiceError: the code does not match.
@@ -247,7 +248,7 @@ def complete_enrolment(access: StaffAccess, code: str) -> str:
     return _finish(access)
 
 
-def complete_sign_in(access: StaffAccess, code: str) -> str:
+def complete_sign_in(access: StaffSignIn, code: str) -> str:
     """The two-factor step; returns the new signed-in session's cookie.
 
     :raises ServiceError: wrong or reused code.
@@ -261,18 +262,18 @@ def complete_sign_in(access: StaffAccess, code: str) -> str:
     return _finish(access)
 
 
-def _finish(access: StaffAccess) -> str:
+def _finish(access: StaffSignIn) -> str:
     """Replace the pending session by a new signed-in one (a new id: no fixation)."""
     user, private_key = access.user, access.private_key_bytes
     language = str(get_locale())
-    if language in current_app.config["LANGUAGES"]:
+    if language in LANGUAGES:
         user.language = language  # e-mails follow the language the workspace is used in
     db.session.delete(access.session)
     audit.record("login", actor=user)
     return _open_session(user, SessionStage.SIGNED_IN, private_key)
 
 
-def sign_out(access: StaffAccess) -> None:
+def sign_out(access: StaffSignIn) -> None:
     """Sign out: every session of the account ends, including any left open elsewhere."""
     audit.record("logout", actor=access.user)
     end_all_sessions(access.user)
@@ -292,7 +293,7 @@ def end_session(cookie: str | None) -> None:
         db.session.commit()
 
 
-def change_password(access: StaffAccess, current_password: str, new_password: str) -> None:
+def change_password(access: StaffSignIn, current_password: str, new_password: str) -> None:
     """Re-wrap the private key under a new password and end every session of the account.
 
     :raises ServiceError: the current password is wrong or the new one is not acceptable.

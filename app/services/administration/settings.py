@@ -10,12 +10,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
+from app.languages import LANGUAGES
 from app.models import Institution, InstitutionKind, Jurisdiction, Report, User
 from app.services import ServiceError, audit
 from app.services.casefile.categories import STANDARD_CATEGORIES, unknown_categories
 from app.services.casefile.deadlines import refresh_deadline
 
-LANGUAGES = ("lt", "en", "nb")
 # An embedding origin is exactly scheme://host[:port]; anything else could smuggle CSP syntax.
 ORIGIN = re.compile(r"https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?")
 # Inclusive limits. Directive 2019/1937 allows at most 7 days and 3 months; national rules

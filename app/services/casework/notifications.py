@@ -29,6 +29,7 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from app.extensions import db
+from app.languages import LANGUAGES
 from app.models import Institution, Membership, Report, ReportStatus, Role, SealedKey, User
 from app.services.casefile.deadlines import DUE_SOON_DAYS
 from app.services.casefile.deadlines import today as current_day
@@ -204,8 +205,7 @@ def _case_url(report: Report) -> str:
 
 
 def _language(user: User) -> str:
-    languages = current_app.config["LANGUAGES"]
-    return user.language if user.language in languages else languages[0]
+    return user.language if user.language in LANGUAGES else LANGUAGES[0]
 
 
 def _case_notice(user: User, report: Report, template: str, subject: LazyString
