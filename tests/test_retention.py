@@ -19,7 +19,7 @@ from app.services.casefile.retention import due_for_deletion, purge_expired
 from app.services.casework.commands import acknowledge, add_note, change_status
 from app.services.casework.opened_case import open_case
 from app.services.reporting.intake import ReportEntry, submit_report
-from app.services.reporting.mailbox import MailboxAccess, send_reporter_message
+from app.services.reporting.mailbox import ReporterSignIn, send_reporter_message
 from tests.helpers import officer_private_key
 
 TODAY = date(2026, 6, 15)
@@ -55,7 +55,7 @@ def file_report(app, closed_on: date | None = None, slug: str = "utena") -> File
         officer, private_key = officer_private_key(f"officer1.{slug}@demo.example.org")
         case = open_case(report, officer, private_key, record=False)
         acknowledge(case)
-        send_reporter_message(MailboxAccess(report, case.data_key), "More details.",
+        send_reporter_message(ReporterSignIn(report, case.data_key), "More details.",
                               [Upload("minutes.txt", b"minutes of the meeting")])
         add_note(case, "Check the ledger.")
         if closed_on is not None:

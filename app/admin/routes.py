@@ -39,8 +39,8 @@ from app.services.administration.network import create_institution_with_admin, n
 from app.services.administration.recovery_code import regenerate_recovery_code
 from app.services.administration.settings import change_settings
 from app.services.casework import notifications
-from app.staff.forms import ActionForm
 from app.staff.guards import current_staff, institution_role, network_role
+from app.web.forms import ButtonForm
 from app.web.sharing import trusted_origin
 
 # Numbered page links either side of the current page of the audit log.
@@ -81,7 +81,7 @@ def institution(institution):
     return render_template("admin/institution.html", institution=institution,
                            members=members(institution),
                            invitations=account_links.pending_invitations(institution),
-                           form=ActionForm())
+                           form=ButtonForm())
 
 
 @bp.route("/i/<slug>/admin/invite", methods=["GET", "POST"])
@@ -119,7 +119,7 @@ def _invited(institution, email: str, role: Role, token: str | None):
 @institution_role(Role.INSTITUTION_ADMIN)
 def withdraw_invitation(institution, link_id: int):
     """Void a pending invitation, for instance one sent to a wrong address."""
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         account_links.withdraw_invitation(institution, link_id, _me())
@@ -169,7 +169,7 @@ def member_roles(institution, user_id: int):
 
 def _switch(institution, user_id: int, operation, done: str):
     found = _member_or_404(institution, user_id)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         operation(found.user, institution, _me())

@@ -4,7 +4,6 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -19,7 +18,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.services.casefile.attachments import Upload
 from app.services.casefile.categories import CATEGORY_LABELS
 from app.services.reporting.intake import MAX_LONG_TEXT, MAX_SHORT_TEXT, MAX_TEXT
 from app.services.reporting.mailbox import MAX_MESSAGE
@@ -179,9 +177,3 @@ class MessageForm(ReporterForm):
 
 class SignOutForm(ReporterForm):
     """Signing out (a POST with a CSRF token, so no other site can sign a reporter out)."""
-
-
-def uploads_of(field: MultipleFileField) -> list[Upload]:
-    """The files of a file field, read into memory (they never touch the disk)."""
-    return [Upload(storage.filename or "", storage.read())
-            for storage in field.data or [] if isinstance(storage, FileStorage)]

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from app.errors import CSRF_TEXTS, render_error
 from app.extensions import limiter
 from app.public import bp
-from app.public.forms import MessageForm, ReceiptForm, SignOutForm, uploads_of
+from app.public.forms import MessageForm, ReceiptForm, SignOutForm
 from app.ratelimits import (
     message_limit,
     per_browser_session,
@@ -22,6 +22,7 @@ from app.services.reporting.mailbox import (
     send_reporter_message,
     sign_in,
 )
+from app.web.forms import uploads_of
 
 SESSION_KEY = "mailbox"
 
@@ -31,8 +32,8 @@ def _sign_in_page(form: ReceiptForm, *, expired: bool = False, status: int = 200
     return render_template("public/mailbox_sign_in.html", form=form, expired=expired), status
 
 
-def _mailbox_page(access, form: MessageForm | None = None, status: int = 200):
-    return render_template("public/mailbox.html", view=mailbox_view(access),
+def _mailbox_page(reporter, form: MessageForm | None = None, status: int = 200):
+    return render_template("public/mailbox.html", view=mailbox_view(reporter),
                            form=form or MessageForm(), sign_out=SignOutForm()), status
 
 
@@ -40,11 +41,11 @@ def _mailbox_page(access, form: MessageForm | None = None, status: int = 200):
 def mailbox():
     """The conversation of a signed-in reporter, or the sign-in form."""
     token = session.get(SESSION_KEY)
-    access = resume(token)
-    if access is None:
+    reporter = resume(token)
+    if reporter is None:
         session.pop(SESSION_KEY, None)
         return _sign_in_page(ReceiptForm(), expired=bool(token))
-    return _mailbox_page(access)
+    return _mailbox_page(reporter)
 
 
 @bp.post("/mailbox/")
@@ -72,18 +73,18 @@ def mailbox_sign_in():
 def mailbox_message():
     """Send a message (and files) to the integrity officers."""
     form = MessageForm()
-    access = resume(session.get(SESSION_KEY))
-    if access is None:
+    reporter = resume(session.get(SESSION_KEY))
+    if reporter is None:
         session.pop(SESSION_KEY, None)
         sign_in_form = ReceiptForm(pending_message=form.text.data or "")
         return _sign_in_page(sign_in_form, expired=True, status=401)
     if not form.validate():
-        return _mailbox_page(access, form, status=400)
+        return _mailbox_page(reporter, form, status=400)
     try:
-        send_reporter_message(access, form.text.data or "", uploads_of(form.attachments))
+        send_reporter_message(reporter, form.text.data or "", uploads_of(form.attachments))
     except ServiceError as error:
         form.attachments.errors = [str(error)]
-        return _mailbox_page(access, form, status=400)
+        return _mailbox_page(reporter, form, status=400)
     flash(_("Your message has been sent."), "status")
     return redirect(url_for("public.mailbox"))
 

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from app.extensions import limiter
 from app.models import Institution
 from app.public import bp
-from app.public.forms import ReportForm, uploads_of
+from app.public.forms import ReportForm
 from app.ratelimits import (
     count_report,
     per_browser_session,
@@ -24,6 +24,7 @@ from app.services.reporting.intake import (
     new_submission_token,
     submit_report,
 )
+from app.web.forms import uploads_of
 
 
 def institution_or_404(slug: str) -> Institution:

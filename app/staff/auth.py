@@ -11,8 +11,9 @@ from app.services import ServiceError
 from app.services.accounts import account_links, staff_sessions, two_factor
 from app.services.administration.members import ROLE_LABELS
 from app.staff import bp
-from app.staff.forms import AccountLinkForm, ActionForm, CodeForm, LoginForm, PasswordChangeForm
+from app.staff.forms import AccountLinkForm, CodeForm, LoginForm, PasswordChangeForm
 from app.staff.guards import current_staff, public, signed_in, staff_cookie
+from app.web.forms import ButtonForm
 
 
 def _safe_next(target: str | None) -> str:
@@ -130,7 +131,7 @@ def enrol():
 @public
 def logout():
     """Sign out everywhere; works from a half-finished sign-in too."""
-    if ActionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         access = current_staff()
         if access is not None:
             staff_sessions.sign_out(access)
@@ -186,7 +187,7 @@ def account_link(token: str):
 def _membership_offer(link, token: str):
     access = current_staff()
     return render_template(
-        "staff/membership_link.html", link=link, token=token, form=ActionForm(),
+        "staff/membership_link.html", link=link, token=token, form=ButtonForm(),
         role=ROLE_LABELS[link.role],
         holder=access is not None and access.user.id == link.user_id,
         signed_in_elsewhere=access is not None and access.user.id != link.user_id)
@@ -195,7 +196,7 @@ def _membership_offer(link, token: str):
 def _answer_offer(token: str, answer, done: str):
     """Apply the signed-in holder's answer to a role offered, then go to the workspace; on
     a refusal, back to the offer with the reason."""
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         answer(token, current_staff().user)

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Institution, Outcome, Report, ReportStatus, Role, User
-from app.public.forms import uploads_of
 from app.services import ServiceError
 from app.services.accounts.permissions import institutions_where, officers_of
 from app.services.administration.institutions import find_institution, list_institutions
@@ -53,9 +52,9 @@ from app.staff.case_forms import (
     TriageForm,
     options,
 )
-from app.staff.forms import ActionForm
 from app.staff.guards import case_officer, current_staff, institution_role, signed_in
 from app.staff.history import describe_event
+from app.web.forms import ButtonForm, uploads_of
 
 # Types a browser may be told; everything else is downloaded as opaque bytes.
 SAFE_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff",
@@ -151,7 +150,7 @@ def _transfer_choices(form, opened: OpenedCase) -> None:
 
 # Each form of the case page, and how its choices are filled in for a case.
 CASE_FORMS = {
-    "acknowledge": (ActionForm, None), "reply": (ReplyForm, None), "note": (NoteForm, None),
+    "acknowledge": (ButtonForm, None), "reply": (ReplyForm, None), "note": (NoteForm, None),
     "status": (StatusForm, _status_choices), "assign": (AssignForm, _assign_choices),
     "triage": (TriageForm, None), "category": (CategoryForm, _category_choices),
     "grant": (GrantForm, _grant_choices), "recuse": (RecuseForm, None),

@@ -79,7 +79,3 @@ class PasswordChangeForm(FlaskForm):
     )
     password, password_again = _new_password_fields()
     submit = SubmitField(_l("Change password"))
-
-
-class ActionForm(FlaskForm):
-    """A form that is only a button (sign out, confirmations): CSRF token and submit."""

@@ -38,7 +38,7 @@ MAX_MESSAGE = 20_000
 
 
 @dataclass(frozen=True)
-class MailboxAccess:
+class ReporterSignIn:
     """A signed-in reporter: their report and its data key, for this request only."""
 
     report: Report
@@ -109,7 +109,7 @@ def _start_session(report: Report, data_key: bytes) -> str:
     return token
 
 
-def resume(token: str | None) -> MailboxAccess | None:
+def resume(token: str | None) -> ReporterSignIn | None:
     """The mailbox behind a session token, extending its idle time; None when expired."""
     parsed = parse_token(token)
     if parsed is None:
@@ -132,7 +132,7 @@ def resume(token: str | None) -> MailboxAccess | None:
     payload["idle_until"] = now + 60 * current_app.config["MAILBOX_IDLE_MINUTES"]
     row.payload = _seal_payload(parsed.key, row_id, payload)
     db.session.commit()
-    return MailboxAccess(report, base64.b64decode(payload["data_key"]))
+    return ReporterSignIn(report, base64.b64decode(payload["data_key"]))
 
 
 def end_session(token: str | None) -> None:
@@ -143,9 +143,9 @@ def end_session(token: str | None) -> None:
         db.session.commit()
 
 
-def mailbox_view(access: MailboxAccess) -> MailboxView:
+def mailbox_view(reporter: ReporterSignIn) -> MailboxView:
     """Decrypt what the reporter may see of their report."""
-    report, data_key = access.report, access.data_key
+    report, data_key = reporter.report, reporter.data_key
     content, identity = read_content(report, data_key)
     return MailboxView(
         institution=report.institution,
@@ -161,7 +161,7 @@ def mailbox_view(access: MailboxAccess) -> MailboxView:
     )
 
 
-def send_reporter_message(access: MailboxAccess, text: str, uploads: list[Upload]) -> None:
+def send_reporter_message(reporter: ReporterSignIn, text: str, uploads: list[Upload]) -> None:
     """Add the reporter's message (and files) to the conversation.
 
     :raises ServiceError: empty or too long, or files that cannot be accepted.
@@ -170,7 +170,7 @@ def send_reporter_message(access: MailboxAccess, text: str, uploads: list[Upload
         raise ServiceError(_("Write a message or add a file."))
     if len(text) > MAX_MESSAGE:
         raise ServiceError(_("The message is too long."))
-    files = clean_uploads(uploads, already_stored=stored_file_bytes(access.report))
-    add_message(access.report, access.data_key, Author.REPORTER, text.strip(), files)
-    access.report.pending_notice = access.report.pending_notice or "reporter_replied"
+    files = clean_uploads(uploads, already_stored=stored_file_bytes(reporter.report))
+    add_message(reporter.report, reporter.data_key, Author.REPORTER, text.strip(), files)
+    reporter.report.pending_notice = reporter.report.pending_notice or "reporter_replied"
     db.session.commit()
