@@ -16,7 +16,8 @@ from app.extensions import db
 from app.models import AuditEntry, CaseEvent, CaseNote, Message, Report, ReportStatus, SealedKey
 from app.services.accounts.users import find_user
 from app.services.administration.institutions import find_institution
-from app.services.assessment.lifecycle import add_action, start_assessment
+from app.services.assessment.action_plan import add_action
+from app.services.assessment.lifecycle import start_assessment
 from app.services.assessment.questionnaires import current
 from config import TestConfig
 from tests.helpers import csrf_token, send_report, staff_sign_in, text_of
@@ -24,7 +25,7 @@ from tests.helpers import csrf_token, send_report, staff_sign_in, text_of
 STAFF_SIDE = ("staff", "admin", "insights", "assessment")
 
 # The decision for every staff-side endpoint. The value must equal the rule its guard
-# declares (``view.access_rule``, see app/staff/guards.py).
+# declares (``view.access_rule``, see app/web/guards.py).
 ACCESS_RULES = {
     # Signing in, out, and account links: before anyone is known.
     "staff.login": "public",
@@ -157,7 +158,7 @@ def test_every_staff_side_view_declares_an_access_rule():
     undeclared = [rule.endpoint for rule in staff_side_rules(app)
                   if not getattr(app.view_functions[rule.endpoint], "access_rule", None)]
     assert undeclared == [], (
-        "these staff views have no guard from app/staff/guards.py: " + ", ".join(undeclared))
+        "these staff views have no guard from app/web/guards.py: " + ", ".join(undeclared))
 
 
 def test_every_staff_side_route_is_decided_in_the_table():

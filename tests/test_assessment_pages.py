@@ -34,10 +34,10 @@ from app.models import (
 )
 from app.services.accounts.users import find_user
 from app.services.administration.institutions import find_institution
+from app.services.assessment.action_plan import add_action
+from app.services.assessment.export import RISK_COLUMNS
 from app.services.assessment.labels import RESILIENCE_BANDS
 from app.services.assessment.lifecycle import (
-    RISK_COLUMNS,
-    add_action,
     finalise,
     result_of,
     save_area,
@@ -634,7 +634,7 @@ def test_csv_export_has_a_row_per_area_and_an_overall_row_and_is_audited(seeded,
         "detail": {"what": "assessment:csv", "assessment": number}}]
 
     # A title a spreadsheet would read as a formula (a future translation) stays text.
-    monkeypatch.setattr("app.services.assessment.lifecycle.localized",
+    monkeypatch.setattr("app.services.assessment.export.localized",
                         lambda text, language: "=HYPERLINK(\"http://evil.example\")")
     with officer.get(f"{base(number)}/export.csv") as response:
         hostile = list(csv.reader(io.StringIO(text_of(response))))

@@ -8,11 +8,11 @@ from app.models import Assessment, AssessmentAnswer, AssessmentStatus, SurveyRes
 from app.services.accounts.users import find_user
 from app.services.administration.institutions import find_institution
 from app.services.assessment import questionnaires
+from app.services.assessment.comparison import network_median
 from app.services.assessment.lifecycle import (
     answers_of,
     evidence_of,
     finalise,
-    network_median,
     result_of,
     save_area,
     start_assessment,

@@ -35,17 +35,21 @@ from pypdf.generic import (
 
 from app import create_app
 from app.services import ServiceError
-from app.services.casefile import attachments, pdf_child
 from app.services.casefile.attachments import (
-    MAX_FILES_PER_SENDING,
     NOTES,
     REMOVED,
     CleanedFile,
     Upload,
     clean_upload,
     clean_uploads,
+    images,
+    office,
+    pdf,
+    pdf_child,
     safe_filename,
 )
+from app.services.casefile.attachments.cleaning import MAX_FILES_PER_SENDING
+from app.services.casefile.attachments.files import MAX_FILENAME_CHARS, MAX_IMAGE_PIXELS
 from config import TestConfig
 
 # Letters and digits only: PDF writers escape "-" in strings, which would hide a marker
@@ -166,7 +170,7 @@ def test_image_metadata_is_removed_and_orientation_applied(fmt):
 
     assert MARKER.encode() not in cleaned.data
     assert set(cleaned.removed) == EVERYTHING[fmt]
-    assert cleaned.content_type == attachments.IMAGE_TYPES[fmt]
+    assert cleaned.content_type == images.IMAGE_TYPES[fmt]
     assert cleaned.name == f"photo.{fmt.lower()}"
     assert cleaned.notes == ()
     with Image.open(io.BytesIO(cleaned.data)) as image:
@@ -305,7 +309,7 @@ def declared_png(width: int, height: int) -> bytes:
 
 def test_picture_over_fifty_megapixels_is_refused_from_its_header():
     """8000 × 8000 took a worker to 1.3 GB; 50 MP phones (8160 × 6120) still fit."""
-    assert 8160 * 6120 <= attachments.MAX_IMAGE_PIXELS < 8000 * 8000
+    assert 8160 * 6120 <= MAX_IMAGE_PIXELS < 8000 * 8000
     data = declared_png(8000, 8000)
     assert len(data) < 1000
     refused(data, TOO_LARGE, "big.png")
@@ -313,7 +317,7 @@ def test_picture_over_fifty_megapixels_is_refused_from_its_header():
 
 def test_picture_with_too_many_frames_is_refused():
     """A thousand tiny frames cost an object each, however few pixels they hold."""
-    refused(bilevel_tiff([(1, 1)] * (attachments.MAX_IMAGE_FRAMES + 1)), TOO_LARGE, "many.tiff")
+    refused(bilevel_tiff([(1, 1)] * (images.MAX_IMAGE_FRAMES + 1)), TOO_LARGE, "many.tiff")
 
 
 def test_compressed_png_text_is_unpacked_only_up_to_its_limit():
@@ -622,12 +626,12 @@ finally:
 
 
 def test_pdf_child_writes_no_file_and_imports_neither_the_app_nor_flask():
-    """Run as attachments.py runs it, with an audit hook that sees every file it opens."""
+    """Run as pdf.py runs it, with an audit hook that sees every file it opens."""
     child = subprocess.run(
-        [sys.executable, "-I", "-c", WATCHED_CHILD, str(attachments.PDF_CHILD),
+        [sys.executable, "-I", "-c", WATCHED_CHILD, str(pdf.PDF_CHILD),
          str(512 * MIB), "30"], input=pdf_with_everything(), capture_output=True, env={},
         check=True, timeout=60)
-    outcome, removed, cleaned = attachments._pdf_answer(child.stdout)
+    outcome, removed, cleaned = pdf._pdf_answer(child.stdout)
     assert outcome == "cleaned" and "document_info" in removed
     assert MARKER.encode() not in cleaned
     found = json.loads(child.stderr)
@@ -650,12 +654,12 @@ def test_pdf_child_writes_no_file_and_imports_neither_the_app_nor_flask():
         "unknown-outcome", "not-an-object", "header-too-long"])
 def test_pdf_cleaner_answer_of_any_other_form_is_refused(answer):
     with pytest.raises(RuntimeError, match="malformed"):
-        attachments._pdf_answer(answer)
+        pdf._pdf_answer(answer)
 
 
 def test_pdf_cleaner_answer_is_read_exactly():
     answer = b'{"outcome": "cleaned", "removed": ["xmp", "gps"], "length": 6}\n%PDF\n\n'
-    assert attachments._pdf_answer(answer) == ("cleaned", ("xmp", "gps"), b"%PDF\n\n")
+    assert pdf._pdf_answer(answer) == ("cleaned", ("xmp", "gps"), b"%PDF\n\n")
 
 
 # --- office documents -------------------------------------------------------------------
@@ -745,7 +749,7 @@ def test_office_document_properties_are_removed(kind):
     assert all(MARKER.encode() not in part for part in parts.values())
     assert MARKER.encode() not in cleaned.data
     assert dates(data) == {SENT_AT}
-    assert dates(cleaned.data) == {attachments.ZIP_EPOCH}
+    assert dates(cleaned.data) == {office.ZIP_EPOCH}
 
 
 def test_office_properties_are_found_where_the_relationships_say():
@@ -865,11 +869,11 @@ def test_zip_bomb_is_refused_by_name_without_unpacking_it():
 def test_part_that_unpacks_to_far_more_than_its_size_is_refused():
     """20 MB of zeros deflate a thousandfold: under the size limits, far over any document."""
     data = docx_with_part("word/document.xml", 20 * MIB)
-    refused(data, f"over {attachments.MAX_ZIP_RATIO} times its own size", "ratio.docx")
+    refused(data, f"over {office.MAX_ZIP_RATIO} times its own size", "ratio.docx")
 
 
 def test_zip_directory_claiming_too_much_is_refused_before_unpacking():
-    data = declare_size(ooxml(), "word/document.xml", attachments.MAX_UNPACKED_BYTES + 1)
+    data = declare_size(ooxml(), "word/document.xml", office.MAX_UNPACKED_BYTES + 1)
     refused(data, ZIP_BOMB, "bomb.docx")
 
 
@@ -891,14 +895,14 @@ def test_large_part_is_copied_in_chunks_not_held_whole():
 
 
 def test_picture_part_over_its_limit_is_refused_naming_document_and_picture():
-    data = docx_with_part("word/media/scan.png", attachments.MAX_PICTURE_PART + 1,
+    data = docx_with_part("word/media/scan.png", office.MAX_PICTURE_PART + 1,
                           filler=b"\x89PNG\r\n\x1a\n", compression=zipfile.ZIP_STORED)
     refused(data, re.escape("“scan.docx, scan.png” is too large"), "scan.docx")
 
 
 def test_zip_with_too_many_entries_is_refused():
-    media = {f"word/media/part{n}.xml": b"" for n in range(attachments.MAX_ZIP_ENTRIES)}
-    refused(ooxml(extra=media), f"more than {attachments.MAX_ZIP_ENTRIES} parts", "many.docx")
+    media = {f"word/media/part{n}.xml": b"" for n in range(office.MAX_ZIP_ENTRIES)}
+    refused(ooxml(extra=media), f"more than {office.MAX_ZIP_ENTRIES} parts", "many.docx")
 
 
 def test_corrupt_office_document_is_refused():
@@ -920,7 +924,7 @@ def test_mimetype_bomb_is_not_unpacked(monkeypatch):
             for _ in range(40):
                 part.write(padding)
         archive.writestr("meta.xml", b"<office:document-meta/>")
-    monkeypatch.setattr(attachments, "MAX_UNPACKED_BYTES", 1 << 20)
+    monkeypatch.setattr(office, "MAX_UNPACKED_BYTES", 1 << 20)
     tracemalloc.start()
     try:
         refused(out.getvalue(), ZIP_BOMB, "bomb.odt")
@@ -965,7 +969,7 @@ def test_hostile_relationships_are_scanned_in_linear_time(extra, tail):
 
 
 def test_relationships_part_over_its_limit_is_refused():
-    padding = " " * attachments.MAX_PROPERTIES_PART
+    padding = " " * office.MAX_PROPERTIES_PART
     rels = relationships(BODIES["docx"][0], "docProps/core.xml", extra=padding)
     refused(ooxml(rels=rels), UNREADABLE, "padded.docx")
 
@@ -1029,13 +1033,13 @@ def test_safe_filename(sent, kept):
 
 def test_long_file_name_is_shortened_keeping_its_extension():
     name = safe_filename("Ž" * 300 + ".pdf")
-    assert len(name) == attachments.MAX_FILENAME_CHARS
-    assert name == "Ž" * (attachments.MAX_FILENAME_CHARS - 4) + ".pdf"
+    assert len(name) == MAX_FILENAME_CHARS
+    assert name == "Ž" * (MAX_FILENAME_CHARS - 4) + ".pdf"
 
 
 def test_long_extension_is_shortened_too():
     name = safe_filename("x" * 50 + "." + "y" * 200)
-    assert len(name) <= attachments.MAX_FILENAME_CHARS
+    assert len(name) <= MAX_FILENAME_CHARS
     assert name.startswith("x" * 50 + ".")
 
 
@@ -1049,7 +1053,7 @@ NASTY = st.sampled_from(["/", "\\", ".", " ", "\x00", "\u202e", "\u200b", "\u030
 def test_safe_filename_properties(sent):
     name = safe_filename(sent)
     assert name
-    assert len(name) <= attachments.MAX_FILENAME_CHARS
+    assert len(name) <= MAX_FILENAME_CHARS
     assert "/" not in name and "\\" not in name
     assert not any(unicodedata.category(ch).startswith("C") for ch in name)
     assert not any(ch in '<>:"|?*' for ch in name)
@@ -1177,7 +1181,7 @@ def test_pixels_are_budgeted_across_a_whole_sending():
     from app.services.casefile.attachments import MAX_PIXELS_PER_SENDING, PixelBudget
 
     budget = PixelBudget(remaining=MAX_PIXELS_PER_SENDING)
-    side = math.isqrt(attachments.MAX_IMAGE_PIXELS)
+    side = math.isqrt(MAX_IMAGE_PIXELS)
     picture = save(Image.new("1", (side, side)), "PNG")
     for _ in range(MAX_PIXELS_PER_SENDING // side**2):
         clean_upload(Upload("ok.png", picture), budget)

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 
+from app.languages import LANGUAGES
 from app.services.assessment.questionnaires import current, localized
 from tests.test_browser_staff import (
     assert_accessible,
@@ -37,7 +38,6 @@ from tests.test_browser_staff import (
 
 pytestmark = pytest.mark.browser
 
-LANGUAGES = ("lt", "en", "nb")
 SLUG = "utena"
 ADMIN = f"admin.{SLUG}@demo.example.org"
 SURVEY = current("staff-survey")

@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 import yaml
 
+from app.languages import LANGUAGES
 from app.services.assessment.questionnaires import (
     DIRECTORY,
     FACTORS,
-    LANGUAGES,
     QuestionnaireError,
     carried_over,
     load_directory,

@@ -14,6 +14,7 @@ from app.models import Outcome, Report, ReportStatus
 from app.services import ServiceError
 from app.services.administration.institutions import find_institution
 from app.services.casefile.deadlines import add_months, refresh_deadline, today
+from app.services.insights.export import statistics_csv
 from app.services.insights.statistics import (
     SECTIONS,
     Count,
@@ -21,7 +22,6 @@ from app.services.insights.statistics import (
     institution_statistics,
     labelled_rows,
     network_statistics,
-    statistics_csv,
 )
 from app.services.reporting.intake import ReportEntry, submission_digest, submit_report
 from tests.helpers import catalogue_translation

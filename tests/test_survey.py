@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import MetaData, Table, inspect, select
 
 from app.extensions import db
+from app.languages import LANGUAGES
 from app.models import SurveyResponse
 from app.services.accounts.users import find_user
 from app.services.administration.institutions import find_institution
@@ -30,7 +31,6 @@ from tests.helpers import catalogue_translation, count, seed, staff_sign_in, tex
 
 SURVEY = current("staff-survey")
 RISK = current("institutional-risk")
-LANGUAGES = ("lt", "en", "nb")
 OFFICER = f"officer1.utena@{DEMO_DOMAIN}"
 ADMIN = f"admin.utena@{DEMO_DOMAIN}"
 ANALYST = f"analyst@{DEMO_DOMAIN}"

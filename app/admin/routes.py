@@ -39,8 +39,8 @@ from app.services.administration.network import create_institution_with_admin, n
 from app.services.administration.recovery_code import regenerate_recovery_code
 from app.services.administration.settings import change_settings
 from app.services.casework import notifications
-from app.staff.guards import current_staff, institution_role, network_role
 from app.web.forms import ButtonForm
+from app.web.guards import current_staff, institution_role, network_role
 from app.web.sharing import trusted_origin
 
 # Numbered page links either side of the current page of the audit log.

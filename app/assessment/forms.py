@@ -7,7 +7,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, SubmitFie
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.services.assessment.labels import ACTION_STATUSES
-from app.staff.case_forms import options
+from app.web.forms import options
 
 
 class DayField(DateField):
@@ -31,7 +31,7 @@ class StartForm(FlaskForm):
     submit = SubmitField(_l("Start the assessment"))
 
 
-class ActionForm(FlaskForm):
+class ActionItemForm(FlaskForm):
     """A new measure for the action plan."""
 
     title = StringField(_l("Measure"), validators=[

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from app.models import Assessment, Institution
 from app.services.assessment.charts import HeatMapTexts, area_bars_svg, heat_map_svg
+from app.services.assessment.comparison import network_median
 from app.services.assessment.labels import HORIZONS, RESILIENCE_BANDS, RISK_BANDS
 from app.services.assessment.lifecycle import (
     advice_of,
@@ -17,7 +18,6 @@ from app.services.assessment.lifecycle import (
     evidence_of,
     finals,
     headline,
-    network_median,
     questionnaire_of,
     result_of,
 )

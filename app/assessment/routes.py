@@ -5,36 +5,30 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.assessment import bp
-from app.assessment.forms import ActionForm, ActionUpdateForm, StartForm
+from app.assessment.forms import ActionItemForm, ActionUpdateForm, StartForm
 from app.assessment.results import results_page
-from app.extensions import db
 from app.models import ActionStatus, Assessment, AssessmentStatus, Institution, Role
-from app.services import audit
 from app.services.accounts import permissions
+from app.services.assessment.action_plan import actions_of, add_action, find_action, update_action
+from app.services.assessment.export import export_assessment
 from app.services.assessment.labels import TOLERANCE_BANDS
 from app.services.assessment.lifecycle import (
     ASSESSED_KINDS,
     AssessmentFrozen,
-    actions_of,
-    add_action,
     answers_of,
     assessments_of,
     evidence_of,
-    export_csv,
-    export_json,
     finalise,
-    find_action,
     find_assessment,
     progress,
     questionnaire_of,
     save_area,
     start_assessment,
-    update_action,
 )
 from app.services.assessment.questionnaires import current, find_questionnaire, localized, published
 from app.services.assessment.surveys import RISK, survey_period, survey_years
-from app.staff.case_forms import options
-from app.staff.guards import assessment_team, current_staff, institution_role
+from app.web.forms import options
+from app.web.guards import assessment_team, current_staff, institution_role
 from app.web.sharing import base_url
 
 
@@ -189,14 +183,9 @@ def report(institution, number):
 @assessment_team
 def export(institution, number, kind):
     """The result as CSV or JSON (audited)."""
-    assessment = _assessment(institution, number)
-    audit.record("exported", actor=current_staff().user, institution=institution,
-                 what=f"assessment:{kind}", assessment=assessment.id)
-    db.session.commit()
-    if kind == "csv":
-        response = Response(export_csv(assessment, _language()), mimetype="text/csv")
-    else:
-        response = Response(export_json(assessment), mimetype="application/json")
+    content = export_assessment(_assessment(institution, number), kind,
+                                current_staff().user, _language())
+    response = Response(content, mimetype="text/csv" if kind == "csv" else "application/json")
     response.headers.set("Content-Disposition", "attachment",
                          filename=f"skaidra-{institution.slug}-assessment-{number}.{kind}")
     return response
@@ -212,8 +201,8 @@ def _areas() -> list:
             for kind in ASSESSED_KINDS for q in published(kind) for area in q.areas]
 
 
-def _action_form() -> ActionForm:
-    form = ActionForm()
+def _action_form() -> ActionItemForm:
+    form = ActionItemForm()
     form.area.choices = options([("", _("No particular area")), *_areas()])
     if request.method == "GET":
         form.title.data = form.title.data or request.args.get("title", "")[:300]

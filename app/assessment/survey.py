@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 
 from app.assessment import survey_bp
 from app.extensions import limiter
-from app.public.routes import institution_or_404
 from app.ratelimits import (
     per_browser_session,
     per_surveyed_institution,
@@ -23,6 +22,7 @@ from app.services.assessment.surveys import (
     record_response,
     survey_questionnaire,
 )
+from app.web.lookups import institution_or_404
 
 
 def _form_page(institution=None, error: str | None = None, status: int = 200):

@@ -6,12 +6,12 @@ from flask import Response, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.extensions import db
 from app.insights import bp
-from app.services import ServiceError, audit
+from app.services import ServiceError
 from app.services.accounts.permissions import may_read_statistics
 from app.services.administration.institutions import list_institutions
 from app.services.insights.charts import bar_chart_svg
+from app.services.insights.export import export_statistics
 from app.services.insights.statistics import (
     MEASURE_LABELS,
     SECTIONS,
@@ -20,10 +20,8 @@ from app.services.insights.statistics import (
     institution_statistics,
     labelled_rows,
     network_statistics,
-    statistics_csv,
 )
-from app.staff.guards import current_staff, network_role, signed_in
-from app.staff.guards import institution_statistics as statistics_of_institution
+from app.web.guards import current_staff, network_role, signed_in, statistics_reader
 
 
 def _year() -> int | None:
@@ -64,10 +62,8 @@ def _page(stats: Statistics, heading: str, csv_url: str):
 
 
 def _csv(stats: Statistics, name: str, institution=None) -> Response:
-    audit.record("exported", actor=current_staff().user, institution=institution,
-                 what="statistics")
-    db.session.commit()
-    response = Response(statistics_csv(stats, str(get_locale())), mimetype="text/csv")
+    content = export_statistics(stats, current_staff().user, str(get_locale()), institution)
+    response = Response(content, mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=name)
     return response
 
@@ -106,7 +102,7 @@ def network_csv():
 
 
 @bp.get("/i/<slug>/statistics")
-@statistics_of_institution
+@statistics_reader
 def institution(institution):
     """One institution's figures, for its staff and the analysts."""
     return _page(_computed(institution_statistics, institution),
@@ -115,7 +111,7 @@ def institution(institution):
 
 
 @bp.get("/i/<slug>/statistics.csv")
-@statistics_of_institution
+@statistics_reader
 def institution_csv(institution):
     """One institution's figures as CSV (audited)."""
     return _csv(_computed(institution_statistics, institution),

@@ -1,6 +1,6 @@
 """Public pages: the network home page, institution pages and the report form."""
 
-from flask import abort, render_template, request, session
+from flask import render_template, request, session
 from flask_babel import get_locale
 
 from app.extensions import limiter
@@ -14,7 +14,7 @@ from app.ratelimits import (
     report_was_counted,
 )
 from app.services import ServiceError
-from app.services.administration.institutions import find_institution, list_institutions
+from app.services.administration.institutions import list_institutions
 from app.services.casefile.sealing import entitled_officers
 from app.services.reporting.external_channels import external_channels
 from app.services.reporting.intake import (
@@ -25,14 +25,7 @@ from app.services.reporting.intake import (
     submit_report,
 )
 from app.web.forms import uploads_of
-
-
-def institution_or_404(slug: str) -> Institution:
-    """The institution at this address, or a 404 page."""
-    found = find_institution(slug)
-    if found is None:
-        abort(404)
-    return found
+from app.web.lookups import institution_or_404
 
 
 @bp.get("/")

@@ -3,8 +3,8 @@
 from flask import Response, render_template
 
 from app.public import bp
-from app.public.routes import institution_or_404
 from app.security import allow_framing_by
+from app.web.lookups import institution_or_404
 from app.web.sharing import (
     button_snippet,
     framing_origins,

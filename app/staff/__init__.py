@@ -6,6 +6,6 @@ from flask import Blueprint
 bp = Blueprint("staff", __name__)
 
 from app.staff import auth, cases  # noqa: E402, F401  (routes register on bp)
-from app.staff.navigation import staff_navigation  # noqa: E402
+from app.web.navigation import staff_navigation  # noqa: E402
 
 bp.add_app_template_global(staff_navigation)

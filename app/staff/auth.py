@@ -12,8 +12,8 @@ from app.services.accounts import account_links, staff_sessions, two_factor
 from app.services.administration.members import ROLE_LABELS
 from app.staff import bp
 from app.staff.forms import AccountLinkForm, CodeForm, LoginForm, PasswordChangeForm
-from app.staff.guards import current_staff, public, signed_in, staff_cookie
 from app.web.forms import ButtonForm
+from app.web.guards import current_staff, public, signed_in, staff_cookie
 
 
 def _safe_next(target: str | None) -> str:

@@ -3,17 +3,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, MultipleFileField, SelectField, SubmitField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.services.casework.commands import MAX_TEXT
+from app.web.forms import options
 
 _REQUIRED_TEXT = _l("Write something first.")
-
-
-def options(pairs) -> list[SelectChoice]:
-    """Select choices from (value, label) pairs."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _text(label, message=_REQUIRED_TEXT) -> TextAreaField:

@@ -50,11 +50,10 @@ from app.staff.case_forms import (
     StatusForm,
     TransferForm,
     TriageForm,
-    options,
 )
-from app.staff.guards import case_officer, current_staff, institution_role, signed_in
 from app.staff.history import describe_event
-from app.web.forms import ButtonForm, uploads_of
+from app.web.forms import ButtonForm, options, uploads_of
+from app.web.guards import case_officer, current_staff, institution_role, signed_in
 
 # Types a browser may be told; everything else is downloaded as opaque bytes.
 SAFE_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff",

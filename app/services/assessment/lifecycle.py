@@ -1,54 +1,34 @@
-"""Institutional self-assessments: start, answer over several sittings, finalise, compare.
+"""Institutional self-assessments: start, answer over several sittings, finalise.
 
 A draft keeps one row per answered question, saved area by area as the team goes. Finalising
-freezes a snapshot (answers, evidence notes and scores as computed that day), which every
-later page, export, trend and network comparison reads: a final result never moves, even
-when the scoring code or a draft changes. Starting, finalising and changing the action plan
-are audited; answering is not (it is the assessment's own record, with who and which day).
+freezes a snapshot (answers, evidence notes and scores as computed that day; see
+:mod:`app.services.assessment.snapshot`), which every later page, export, trend and network
+comparison reads: a final result never moves, even when the scoring code or a draft changes.
+Starting and finalising are audited; answering is not (it is the assessment's own record,
+with who and which day).
 """
 
-import csv
-import io
-import json
-import statistics as stats
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, is_dataclass
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (
-    ActionItem,
-    ActionStatus,
-    Assessment,
-    AssessmentAnswer,
-    AssessmentStatus,
-    Institution,
-    User,
-)
+from app.models import Assessment, AssessmentAnswer, AssessmentStatus, Institution, User
 from app.services import audit
-from app.services.assessment.questionnaires import (
-    Questionnaire,
-    carried_over,
-    find_questionnaire,
-    localized,
-)
+from app.services.assessment.questionnaires import Questionnaire, carried_over, find_questionnaire
 from app.services.assessment.scoring import (
-    AreaRisk,
     ChecklistResult,
     RiskResult,
-    SectionResilience,
     checklist_result,
     recommendations,
     risk_result,
 )
+from app.services.assessment.snapshot import plain, result_from_plain
 from app.services.casefile.deadlines import today
-from app.services.insights.statistics import safe_cells
 
 EVIDENCE_LIMIT = 2000  # characters of one evidence note
-NETWORK_MINIMUM = 3  # institutions with final results before the network median is shown
 ASSESSED_KINDS = ("risk", "checklist")
 
 
@@ -207,7 +187,7 @@ def progress(assessment: Assessment) -> dict[str, Progress]:
 def result_of(assessment: Assessment) -> Result:
     """The scores: frozen for a final assessment, as answered so far for a draft."""
     if assessment.snapshot is not None:
-        return _result_from_plain(assessment.snapshot["result"])
+        return result_from_plain(assessment.snapshot["result"])
     return _score(questionnaire_of(assessment), answers_of(assessment),
                   assessment.not_applicable)
 
@@ -218,14 +198,15 @@ def _score(questionnaire: Questionnaire, answers: Mapping, not_applicable) -> Re
     return checklist_result(questionnaire, answers)
 
 
-def _state(assessment: Assessment, questionnaire: Questionnaire) -> dict:
-    """What a snapshot freezes: the answers, notes and scores as they are now."""
+def current_state(assessment: Assessment, questionnaire: Questionnaire) -> dict:
+    """What a snapshot freezes: the answers, notes and scores as they are now (plain data,
+    ready for JSON)."""
     answers = answers_of(assessment)
     return {"questionnaire": questionnaire.id, "version": questionnaire.version,
             "digest": questionnaire.digest, "answers": answers,
             "evidence": evidence_of(assessment),
             "not_applicable": list(assessment.not_applicable),
-            "result": _plain(_score(questionnaire, answers, assessment.not_applicable))}
+            "result": plain(_score(questionnaire, answers, assessment.not_applicable))}
 
 
 def advice_of(assessment: Assessment):
@@ -247,7 +228,7 @@ def finalise(assessment: Assessment, user: User) -> list[str]:
     if unfinished:
         return unfinished
     questionnaire = questionnaire_of(assessment)
-    assessment.snapshot = _state(assessment, questionnaire)
+    assessment.snapshot = current_state(assessment, questionnaire)
     assessment.status = AssessmentStatus.FINAL
     assessment.finalised_on, assessment.finalised_by = today(), user
     audit.record("assessment_finalised", actor=user, institution=assessment.institution,
@@ -257,7 +238,7 @@ def finalise(assessment: Assessment, user: User) -> list[str]:
     return []
 
 
-# -- comparison ------------------------------------------------------------------------------
+# -- reading final results -----------------------------------------------------------------
 
 def finals(questionnaire_id: str, institution: Institution | None = None) -> list[Assessment]:
     """Final assessments of a lineage (of one institution), oldest first."""
@@ -279,176 +260,3 @@ def area_figures(result: Result) -> dict[str, Decimal]:
         return {area.area_id: area.residual for area in result.scored}
     return {section.area_id: section.index for section in result.sections
             if section.index is not None}
-
-
-@dataclass(frozen=True)
-class NetworkMedian:
-    """The median of the latest final results of the network's institutions."""
-
-    institutions: int
-    headline: Decimal | None
-    areas: dict[str, Decimal]  # only areas with at least NETWORK_MINIMUM figures
-
-
-def network_median(questionnaire_id: str) -> NetworkMedian | None:
-    """None until NETWORK_MINIMUM institutions have a final result of the lineage. Each
-    institution counts once, with its latest result; only medians are shown, so no other
-    institution's figures can be read off."""
-    latest: dict[int, Assessment] = {}
-    for assessment in finals(questionnaire_id):
-        latest[assessment.institution_id] = assessment  # finals() is oldest first
-    if len(latest) < NETWORK_MINIMUM:
-        return None
-    results = [result_of(assessment) for assessment in latest.values()]
-    headlines = [value for value in map(headline, results) if value is not None]
-    per_area: dict[str, list[Decimal]] = {}
-    for result in results:
-        for area_id, value in area_figures(result).items():
-            per_area.setdefault(area_id, []).append(value)
-    return NetworkMedian(
-        len(latest),
-        _median(headlines) if len(headlines) >= NETWORK_MINIMUM else None,
-        {area_id: _median(values) for area_id, values in per_area.items()
-         if len(values) >= NETWORK_MINIMUM})
-
-
-def _median(values: list[Decimal]) -> Decimal:
-    """The median, rounded half up to the places its values have."""
-    return Decimal(stats.median(values)).quantize(min(map(_places, values)),
-                                                  rounding=ROUND_HALF_UP)
-
-
-def _places(value: Decimal) -> Decimal:
-    return Decimal(1).scaleb(value.as_tuple().exponent)
-
-
-# -- action plan -----------------------------------------------------------------------------
-
-def actions_of(institution: Institution) -> list[ActionItem]:
-    """The action plan: open items by due date, then finished ones."""
-    items = db.session.scalars(select(ActionItem).where(
-        ActionItem.institution_id == institution.id).order_by(ActionItem.id)).all()
-    finished = (ActionStatus.DONE, ActionStatus.DROPPED)
-    return sorted(items, key=lambda item: (item.status in finished,
-                                           item.due_on or date.max, item.id))
-
-
-def add_action(institution: Institution, user: User, title: str, owner_role: str,
-               due_on: date | None, area_id: str | None = None,
-               assessment: Assessment | None = None) -> ActionItem:
-    """A new planned measure, audited."""
-    item = ActionItem(institution=institution, title=title, owner_role=owner_role,
-                      due_on=due_on, area_id=area_id or None, assessment=assessment)
-    db.session.add(item)
-    db.session.flush()
-    audit.record("action_plan_changed", actor=user, institution=institution, item=item.id,
-                 status=item.status.value)
-    db.session.commit()
-    return item
-
-
-def update_action(item: ActionItem, user: User, status: ActionStatus,
-                  due_on: date | None) -> None:
-    """Move a measure on or reschedule it, audited."""
-    item.status, item.due_on = status, due_on
-    audit.record("action_plan_changed", actor=user, institution=item.institution_id,
-                 item=item.id, status=status.value)
-    db.session.commit()
-
-
-def find_action(institution: Institution, item_id: int) -> ActionItem | None:
-    return db.session.scalar(select(ActionItem).where(
-        ActionItem.id == item_id, ActionItem.institution_id == institution.id))
-
-
-# -- export ----------------------------------------------------------------------------------
-
-def export_json(assessment: Assessment) -> str:
-    """The snapshot of a final assessment (or the draft's current state) as JSON."""
-    content = assessment.snapshot or _state(assessment, questionnaire_of(assessment))
-    return json.dumps({"institution": assessment.institution.slug,
-                       "status": assessment.status.value,
-                       "started_on": assessment.started_on.isoformat(),
-                       "finalised_on": assessment.finalised_on.isoformat()
-                       if assessment.finalised_on else None, **content},
-                      ensure_ascii=False, indent=2, sort_keys=True)
-
-
-RISK_COLUMNS = ("area", "title", "applicable", "likelihood", "impact", "factor_load",
-                "inherent", "maturity", "residual", "band")
-CHECKLIST_COLUMNS = ("area", "title", "answered", "applicable", "index", "band")
-
-
-def export_csv(assessment: Assessment, language: str) -> str:
-    """One row per area and an overall row; spreadsheet formulas are neutralised."""
-    questionnaire, result = questionnaire_of(assessment), result_of(assessment)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    title = {area.id: localized(area.title, language) for area in questionnaire.areas}
-    if isinstance(result, RiskResult):
-        writer.writerow(RISK_COLUMNS)
-        for area in result.areas:
-            writer.writerow(safe_cells([
-                area.area_id, title[area.area_id], "yes" if area.applicable else "no",
-                *(_cell(getattr(area, name)) for name in RISK_COLUMNS[3:])]))
-        writer.writerow(["overall", "", "", "", "", "", "", "", _cell(result.overall),
-                         _cell(result.overall_band)])
-    else:
-        writer.writerow(CHECKLIST_COLUMNS)
-        for section in result.sections:
-            writer.writerow(safe_cells([
-                section.area_id, title[section.area_id], str(section.answered),
-                str(section.applicable), _cell(section.index), _cell(section.band)]))
-        writer.writerow(["overall", "", "", "", _cell(result.index), _cell(result.band)])
-    return buffer.getvalue()
-
-
-def _cell(value) -> str:
-    return "" if value is None else str(value)
-
-
-# -- snapshot serialisation ------------------------------------------------------------------
-
-DECIMAL_FIELDS = {"factor_load", "inherent", "maturity", "residual", "index"}
-
-
-def _plain(value):
-    """A result as JSON-ready data: Decimals as strings, tuples as lists."""
-    if is_dataclass(value):
-        return {key: _plain(item) for key, item in asdict(value).items()}
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _build(cls, data: dict):
-    """A result row from its plain form: cells as tuples, Decimal fields as Decimals."""
-    values = {}
-    for spec in fields(cls):
-        item = data.get(spec.name)
-        if item is not None and spec.name.endswith("_cell"):
-            item = tuple(item)
-        elif item is not None and spec.name in DECIMAL_FIELDS:
-            item = Decimal(item)
-        values[spec.name] = item
-    return cls(**values)
-
-
-def _result_from_plain(data: dict) -> Result:
-    if "areas" in data:
-        areas = [(_build(AreaRisk, area)) for area in data["areas"]]
-        worst = data.get("worst")
-        return RiskResult(areas, _decimal(data.get("overall")), data.get("overall_band"),
-                          (_build(AreaRisk, worst)) if worst else None)
-    sections = [(_build(SectionResilience, item)) for item in data["sections"]]
-    weakest = data.get("weakest")
-    return ChecklistResult(sections, _decimal(data.get("index")), data.get("band"),
-                           (_build(SectionResilience, weakest)) if weakest else None)
-
-
-def _decimal(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)

@@ -23,7 +23,6 @@ import jsonschema
 import yaml
 
 DIRECTORY = Path(__file__).resolve().parents[2] / "data" / "questionnaires"
-LANGUAGES = ("lt", "en", "nb")
 FACTORS = ("complexity", "change", "management", "personnel", "incidents")
 CONTROLS_PER_AREA = (3, 6)
 SCALE_RANGES = {"likelihood": range(1, 6), "impact": range(1, 6), "factor": range(3),

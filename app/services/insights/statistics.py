@@ -28,8 +28,6 @@ quarter), not arbitrary days. An institution's own statistics are seen only by i
 and the analysts, and are not suppressed.
 """
 
-import csv
-import io
 import statistics as stats_math
 from collections import Counter
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ from datetime import date
 from typing import NamedTuple
 
 from babel.dates import format_skeleton
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Date, Integer, case, cast, func, literal, select
@@ -62,8 +60,6 @@ MEASURE_LABELS = {
     "share_acknowledged_in_time": _l("Acknowledged within the deadline (%)"),
     "share_feedback_in_time": _l("Feedback given within the deadline (%)"),
 }
-# Cells a spreadsheet would read as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -137,28 +133,7 @@ def network_statistics(period_start: date | None = None,
 
 def labelled_rows(stats: Statistics, section: str) -> list[tuple[str, Count]]:
     """A section's rows with labels in the current language, for a chart and its table."""
-    return [(label, count) for _key, label, count in _labelled(stats, section)]
-
-
-def statistics_csv(stats: Statistics, language: str) -> str:
-    """The statistics as CSV: section, code, label (in ``language``) and value per row.
-
-    Suppressed counts read "<5"; measures without data are empty.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out)
-    with force_locale(language):
-        rows = [[_("Section"), _("Code"), _("Label"), _("Value")]]
-        for key, label, day in (("start", _("Period start"), stats.period_start),
-                                ("end", _("Period end"), stats.period_end)):
-            rows.append(["period", key, label, day.isoformat() if day else ""])
-        for section in SECTIONS:
-            rows += [[section, key, label, count.display]
-                     for key, label, count in _labelled(stats, section)]
-        rows += [["measure", key, str(label), _measure(stats, key)]
-                 for key, label in MEASURE_LABELS.items()]
-    writer.writerows(safe_cells(row) for row in rows)
-    return out.getvalue()
+    return [(label, count) for _key, label, count in keyed_rows(stats, section)]
 
 
 class _Deadlines(NamedTuple):
@@ -375,7 +350,7 @@ def _days_between(later, earlier):
     return later - earlier  # PostgreSQL: date - date is an integer number of days
 
 
-def _labelled(stats: Statistics, section: str) -> list[tuple[str, str, Count]]:
+def keyed_rows(stats: Statistics, section: str) -> list[tuple[str, str, Count]]:
     """``(key, label, count)`` for a section, labels in the current language."""
     if section == "institution":
         names = {institution.slug: institution.name(str(get_locale()))
@@ -390,17 +365,3 @@ def _labelled(stats: Statistics, section: str) -> list[tuple[str, str, Count]]:
                   "outcome": OUTCOME_LABELS}[section]
         label = labels.get
     return [(str(key), str(label(key) or key), count) for key, count in stats.rows(section)]
-
-
-def _measure(stats: Statistics, key: str) -> str:
-    value = getattr(stats, key)
-    if isinstance(value, Count):
-        return value.display
-    if value is None:
-        return ""
-    return format(round(value * 100 if key.startswith("share") else value, 1), "g")
-
-
-def safe_cells(cells: list[str]) -> list[str]:
-    """Cells with a leading apostrophe where a spreadsheet would start a formula."""
-    return [f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell for cell in cells]

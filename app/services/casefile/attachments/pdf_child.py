@@ -1,7 +1,7 @@
 """Clean one PDF in a process of its own, with bounded memory and CPU time.
 
 pypdf turns every number, name and array of a PDF into a Python object, so a 20 MB PDF of
-numbers took a worker to 1.4 GB for 73 seconds. ``attachments.py`` therefore runs this file
+numbers took a worker to 1.4 GB for 73 seconds. ``pdf.py`` therefore runs this file
 as a script (``python -I pdf_child.py MEMORY_BYTES CPU_SECONDS``), sends the PDF on stdin and
 reads the answer from stdout: one line of JSON (``outcome``, ``removed``, ``length``), then
 ``length`` bytes of cleaned PDF. Nothing touches the disk. Outcomes are codes; the reporter's

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from app.models import Role
 from app.services.accounts import permissions
 from app.services.accounts.permissions import institutions_where
-from app.staff.guards import current_staff
+from app.web.guards import current_staff
 
 
 @dataclass(frozen=True)

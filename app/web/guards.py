@@ -92,10 +92,10 @@ assessment_team = _guard("institution:assessment", _in_institution(permissions.m
 assessment_team.__doc__ = "The institution's officers and admins (``<slug>``)."
 
 
-institution_statistics = _guard("institution:statistics",
-                                _in_institution(permissions.may_read_statistics))
-institution_statistics.__doc__ = ("The institution's own staff, analysts and platform admins "
-                                  "(``<slug>``).")
+statistics_reader = _guard("institution:statistics",
+                           _in_institution(permissions.may_read_statistics))
+statistics_reader.__doc__ = ("The institution's own staff, analysts and platform admins "
+                             "(``<slug>``).")
 
 
 def _to_case(user: User, arguments: dict) -> dict:
