@@ -54,6 +54,18 @@ class Author(enum.StrEnum):
     OFFICER = "officer"
 
 
+class MessageKind(enum.StrEnum):
+    """What an officer's message is (reporters' messages have none). Only ``FEEDBACK``, the
+    account of what was done or is planned and why (Directive Art. 9(1)(f)), meets the
+    feedback deadline."""
+
+    ACKNOWLEDGEMENT = "acknowledgement"
+    QUESTION = "question"  # a question or request for information
+    UPDATE = "update"
+    FEEDBACK = "feedback"
+    TRANSFER = "transfer"  # written by Skaidra when the case is passed to another institution
+
+
 class ReceiptScheme(db.Model):
     """Salt and Argon2id cost under which receipts are derived.
 
@@ -89,9 +101,11 @@ class Report(db.Model):
     # Day precision on purpose: deadlines need the day, anonymity forbids the minute.
     received_on: Mapped[date] = mapped_column(Date)
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
-    # The first officer message after the acknowledgement: the Directive's "feedback".
+    # The first officer message sent as feedback (MessageKind.FEEDBACK): the Directive's.
     feedback_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # The last day a closed case was reopened: its feedback is owed again from then.
+    reopened_on: Mapped[date | None] = mapped_column(Date)
     outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, 32))
     # Casework metadata, plaintext so the inbox can sort and filter without decrypting.
     assignee_id: Mapped[int | None] = mapped_column(
@@ -105,6 +119,17 @@ class Report(db.Model):
     # so the inbox sorts and filters by it in SQL, with no per-row computation.
     due_on: Mapped[date | None] = mapped_column(Date)
     impact: Mapped[int | None]  # triage, 1–5
+    # The reporter chose "urgent: someone is in danger" (a copy of the choice inside the
+    # encrypted content), plaintext so the inbox lists it and sorts it first.
+    urgent: Mapped[bool] = mapped_column(default=False)
+    # Day of the oldest reporter message no officer has opened the case since ("reporter
+    # replied"); cleared when an officer opens the case page.
+    reporter_wrote_on: Mapped[date | None] = mapped_column(Date)
+    # Day of the oldest reporter message no officer message has answered yet ("waiting for
+    # our answer"); cleared by the next officer message.
+    awaiting_answer_since: Mapped[date | None] = mapped_column(Date)
+    # Day of the last message or case step, for the inbox.
+    last_activity_on: Mapped[date | None] = mapped_column(Date)
 
     receipt_scheme_id: Mapped[int] = mapped_column(ForeignKey("receipt_scheme.id"))
     reporter_locator: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
@@ -146,14 +171,16 @@ class Report(db.Model):
 
 
 # The inbox walks these in its own order and never sorts (app/services/casework/inbox.py):
-# cases with a deadline nearest first, ties newest first, then those without one newest
-# first, which is each index's order split where due_on turns NULL. Plain columns, one of
+# cases with a deadline nearest first, ties urgent first and then newest first, then those
+# without one in the same tie order, which is each index's order split where due_on turns
+# NULL. Plain columns, one of
 # them descending: both databases walk them forwards, and Alembic compares them on both. The
 # first serves one status; the second open or all cases and the deadline filters, the
 # trailing status answering the status filter from the index.
-Index("ix_report_inbox", Report.institution_id, Report.status, Report.due_on, Report.id.desc())
-Index("ix_report_inbox_order", Report.institution_id, Report.due_on, Report.id.desc(),
-      Report.status)
+Index("ix_report_inbox", Report.institution_id, Report.status, Report.due_on,
+      Report.urgent.desc(), Report.id.desc())
+Index("ix_report_inbox_order", Report.institution_id, Report.due_on, Report.urgent.desc(),
+      Report.id.desc(), Report.status)
 
 
 class SealedKey(db.Model):
@@ -186,6 +213,13 @@ class Message(db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     sent_on: Mapped[date] = mapped_column(Date)
+    # Officer messages only: the minute they were sent, and what they are. A reporter
+    # message keeps only its day, so its time cannot point at the reporter.
+    written_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[MessageKind | None] = mapped_column(str_enum(MessageKind, 16))
+    # Reporter messages only: digest of the mailbox form's one-time token, so a double
+    # click stores one message.
+    submission_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
     body: Mapped[bytes] = mapped_column(LargeBinary)
 
     report: Mapped[Report] = relationship(back_populates="messages")
@@ -243,6 +277,8 @@ class CaseEventKind(enum.StrEnum):
     GRANTED = "granted"
     RECUSED = "recused"
     TRANSFERRED = "transferred"
+    REOPENED = "reopened"
+    RECOVERY_GRANT = "recovery_grant"  # access granted by an admin with the recovery code
 
 
 class CaseEvent(db.Model):

@@ -8,13 +8,13 @@ a text is, never exactly.
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
 from app.crypto.envelope import decrypt, encrypt
 from app.extensions import db
-from app.models import Attachment, Author, Message, Report, User
+from app.models import Attachment, Author, Message, MessageKind, Report, User
 from app.services.casefile.attachments import CleanedFile
 from app.services.casefile.deadlines import today
 
@@ -115,13 +115,26 @@ def file_bytes(report: Report, data_key: bytes, attachment: Attachment) -> bytes
 
 
 def add_message(report: Report, data_key: bytes, author: Author, text: str,
-                files: list[CleanedFile] = (), officer: User | None = None) -> Message:
+                files: list[CleanedFile] = (), officer: User | None = None,
+                kind: MessageKind | None = None) -> Message:
     """Append an encrypted message (with files) to the conversation; not committed.
 
     The author is part of the associated data, so a database writer cannot turn an
-    officer's message into one that appears to come from the reporter, or back.
+    officer's message into one that appears to come from the reporter, or back. An officer
+    message keeps its minute and its ``kind``; a reporter message only its day. Keeps the
+    report's attention days: a reporter message waits to be read and answered, an officer
+    message answers it.
     """
-    message = Message(ref=new_ref(), author=author, officer=officer, sent_on=today())
+    day = today()
+    message = Message(ref=new_ref(), author=author, officer=officer, sent_on=day)
+    if author == Author.OFFICER:
+        message.written_at = datetime.now(UTC).replace(microsecond=0)
+        message.kind = kind or MessageKind.UPDATE
+        report.awaiting_answer_since = None
+    else:
+        report.awaiting_answer_since = report.awaiting_answer_since or day
+        report.reporter_wrote_on = report.reporter_wrote_on or day
+    report.last_activity_on = day
     message.body = seal_json(data_key, {"text": text}, report.ref, "message", message.ref,
                              author.value)
     report.messages.append(message)

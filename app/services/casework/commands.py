@@ -14,6 +14,7 @@ from app.models import (
     CaseNote,
     Institution,
     Message,
+    MessageKind,
     Outcome,
     ReportStatus,
     SealedKey,
@@ -88,7 +89,8 @@ def acknowledge(case: OpenedCase) -> Message:
                  "latest, what is being done. You can add information or answer questions "
                  "here at any time.", institution=report.institution.name(language),
                  date=format_date(feedback_due(report), "long"))
-    message = add_message(report, case.data_key, Author.OFFICER, text, [], case.officer)
+    message = add_message(report, case.data_key, Author.OFFICER, text, [], case.officer,
+                          MessageKind.ACKNOWLEDGEMENT)
     change = {"old": ReportStatus.NEW.value, "new": ReportStatus.ACKNOWLEDGED.value}
     record_step(case, "status_changed", CaseEventKind.STATUS, change=change, **change)
     return message

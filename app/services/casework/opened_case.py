@@ -66,6 +66,7 @@ def add_event(case: OpenedCase, kind: CaseEventKind, reason: str = "", **change)
         event.reason = seal_json(case.data_key, {"text": reason}, case.report.ref,
                                  "event", event.ref)
     case.report.events.append(event)
+    case.report.last_activity_on = event.happened_at.date()
     return event
 
 

@@ -126,7 +126,8 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
     data_key = new_data_key()
     report = Report(ref=new_ref(), institution=institution, category=entry.category,
                     status=ReportStatus.NEW, received_on=today(), submission_digest=digest,
-                    possible_flood=possible_flood)
+                    possible_flood=possible_flood, urgent=entry.urgency == "urgent")
+    report.last_activity_on = report.received_on
     refresh_deadline(report)
     # A flood must not become a flood of e-mails, nor silence the officers: marked reports
     # are announced once per institution and notice run (notifications.send_pending_notices).
