@@ -72,6 +72,15 @@ def csrf_token(client, path: str = "/mailbox/") -> str:
         return CSRF.search(text_of(response)).group(1)
 
 
+def mailbox_form(client) -> dict:
+    """The hidden fields of a signed-in reporter's message form: its CSRF token and its
+    one-time submission token."""
+    with client.get("/mailbox/") as response:
+        page = text_of(response)
+    return {"csrf_token": CSRF.search(page).group(1),
+            "submission_token": SUBMISSION.search(page).group(1)}
+
+
 def check_report(client, slug: str = "utena", **answers):
     """Step 1: post the form; returns the response (the check page when valid)."""
     data = {"csrf_token": csrf_token(client, f"/i/{slug}/report?lang=en"), **ANSWERS,

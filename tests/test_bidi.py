@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Report
 from tests.helpers import (
-    csrf_token,
+    mailbox_form,
     receipt_of,
     send_report,
     sign_in,
@@ -48,7 +48,7 @@ def test_bidi_controls_in_report_and_message_are_visible_marks_on_the_case_page(
         identity_choice="confidential", name="\u202eSanakalaP", contact="\u2066+370\u2069"))
     sign_in(reporter, receipt)
     reporter.post("/mailbox/message?lang=en",
-                  data={"csrf_token": csrf_token(reporter), "text": f"Also: {SPOOFED}",
+                  data={**mailbox_form(reporter), "text": f"Also: {SPOOFED}",
                         "attachments": []}, content_type="multipart/form-data")
 
     page = text_of(officer_of(seeded).get(f"/staff/cases/{case_of(seeded)}?lang=en"))

@@ -11,6 +11,7 @@ from app.services.casework.opened_case import open_case
 from app.services.reporting import mailbox
 from tests.helpers import (
     csrf_token,
+    mailbox_form,
     officer_private_key,
     receipt_of,
     seed,
@@ -117,7 +118,7 @@ def test_officer_reply_is_read_only_after_signing_in_and_can_be_answered(seeded,
         pass
     page = mailbox_page(client)
     assert "Could you name the tender?" in page and "Integrity officer" in page
-    data = {"csrf_token": csrf_token(client), "text": "Tender 2026/14 for road repairs."}
+    data = {**mailbox_form(client), "text": "Tender 2026/14 for road repairs."}
     with client.post("/mailbox/message?lang=en", data=data) as response:
         assert response.status_code == 302
     page = mailbox_page(client)
@@ -140,7 +141,7 @@ def test_empty_message_is_refused(seeded, receipt):
     client = seeded.test_client()
     with sign_in(client, receipt):
         pass
-    data = {"csrf_token": csrf_token(client), "text": "   "}
+    data = {**mailbox_form(client), "text": "   "}
     with client.post("/mailbox/message?lang=en", data=data) as response:
         assert response.status_code == 400
         assert "Write a message or add a file." in text_of(response)

@@ -25,7 +25,7 @@ from app.services.casework.notifications import (
     send_pending_notices,
 )
 from app.services.reporting.intake import ReportEntry, submit_report
-from tests.helpers import csrf_token, receipt_of, seed, send_report, sign_in, text_of
+from tests.helpers import mailbox_form, receipt_of, seed, send_report, sign_in, text_of
 from tests.support.postgres import free_port
 
 STAFF = "https://staff.example.lt"
@@ -169,7 +169,7 @@ def test_notices_carry_no_report_content_not_even_in_headers(mailing, inbox):
         receipt = receipt_of(response)
     with sign_in(client, receipt):
         pass
-    data = {"csrf_token": csrf_token(client), "text": f"{MARKER} a reply"}
+    data = {**mailbox_form(client), "text": f"{MARKER} a reply"}
     notify(mailing)
     with client.post("/mailbox/message?lang=en", data=data) as response:
         assert response.status_code == 302
@@ -204,7 +204,7 @@ def test_a_reporter_reply_notifies_the_officers_who_still_serve(mailing, inbox):
     inbox.clear()
     with sign_in(client, receipt):
         pass
-    data = {"csrf_token": csrf_token(client), "text": "One more detail."}
+    data = {**mailbox_form(client), "text": "One more detail."}
     with client.post("/mailbox/message?lang=en", data=data) as response:
         assert response.status_code == 302
     notify(mailing)

@@ -18,7 +18,7 @@ from datetime import time as time_of_day
 from sqlalchemy import MetaData, select
 
 from app.extensions import db
-from tests.helpers import csrf_token, receipt_of, send_report, sign_in
+from tests.helpers import mailbox_form, receipt_of, send_report, sign_in
 
 DAY = 86_400
 # Seconds of precision the design allows, where it allows less than a day.
@@ -89,7 +89,7 @@ def test_reporting_and_the_mailbox_store_no_time_finer_than_the_design_allows(se
     reporter = seeded.test_client()
     with sign_in(reporter, receipt) as signed_in:
         assert signed_in.status_code == 302
-    message = {"csrf_token": csrf_token(reporter), "text": "One more detail.",
+    message = {**mailbox_form(reporter), "text": "One more detail.",
                "attachments": [(io.BytesIO(b"minutes"), "minutes.txt")]}
     with reporter.post("/mailbox/message?lang=en", data=message,
                        content_type="multipart/form-data") as written:

@@ -56,7 +56,7 @@ def file_report(app, closed_on: date | None = None, slug: str = "utena") -> File
         case = open_case(report, officer, private_key, record=False)
         acknowledge(case)
         send_reporter_message(ReporterSignIn(report, case.data_key), "More details.",
-                              [Upload("minutes.txt", b"minutes of the meeting")])
+                              [Upload("minutes.txt", b"minutes of the meeting")], new_ref())
         add_note(case, "Check the ledger.")
         if closed_on is not None:
             change_status(case, ReportStatus.CLOSED, "Referred to the police.",

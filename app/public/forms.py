@@ -173,6 +173,8 @@ class MessageForm(ReporterForm):
 
     text = _text(_l("Your message"), MAX_MESSAGE)
     attachments = MultipleFileField(_l("Files (optional)"))
+    # One-time: a double click or reload stores the message once.
+    submission_token = HiddenField()
 
 
 class SignOutForm(ReporterForm):

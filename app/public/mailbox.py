@@ -1,7 +1,8 @@
 """The reporter's mailbox: sign in with the receipt, read replies, answer, sign out."""
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from app.errors import CSRF_TEXTS, render_error
 from app.extensions import limiter
@@ -15,26 +16,41 @@ from app.ratelimits import (
     whole_service,
 )
 from app.services import ServiceError
+from app.services.reporting.intake import is_submission_token, new_submission_token
 from app.services.reporting.mailbox import (
+    MessageAlreadySent,
     end_session,
     mailbox_view,
+    officer_file,
     resume,
     send_reporter_message,
     sign_in,
 )
+from app.web.downloads import download_response
 from app.web.forms import uploads_of
+from app.web.storage import STORAGE_ERRORS, not_stored
 
 SESSION_KEY = "mailbox"
 
 
-def _sign_in_page(form: ReceiptForm, *, expired: bool = False, status: int = 200):
+def _sign_in_page(form: ReceiptForm, *, expired: bool = False, status: int = 200,
+                  **notices):
     form.receipt.data = ""  # a receipt is never written back into a page
-    return render_template("public/mailbox_sign_in.html", form=form, expired=expired), status
+    return render_template("public/mailbox_sign_in.html", form=form, expired=expired,
+                           **notices), status
 
 
-def _mailbox_page(reporter, form: MessageForm | None = None, status: int = 200):
-    return render_template("public/mailbox.html", view=mailbox_view(reporter),
-                           form=form or MessageForm(), sign_out=SignOutForm()), status
+def _mailbox_page(reporter, form: MessageForm | None = None, status: int = 200, **notices):
+    form = form or MessageForm()
+    if not form.submission_token.data:
+        form.submission_token.data = new_submission_token(_csrf_secret())
+    return render_template("public/mailbox.html", view=mailbox_view(reporter), form=form,
+                           sign_out=SignOutForm(), **notices), status
+
+
+def _csrf_secret() -> str:
+    generate_csrf()  # makes the session's CSRF secret when this is its first form
+    return session["csrf_token"]
 
 
 @bp.get("/mailbox/")
@@ -58,6 +74,8 @@ def mailbox_sign_in():
         return _sign_in_page(form, status=400)
     try:
         token = sign_in(form.receipt.data)
+    except STORAGE_ERRORS as error:
+        return not_stored(error, lambda: _sign_in_page(form, not_stored=True)[0])
     except ServiceError as error:
         form.receipt.errors = [str(error)]
         return _sign_in_page(form, status=400)
@@ -71,8 +89,15 @@ def mailbox_sign_in():
 @bp.post("/mailbox/message")
 @limiter.limit(message_limit, key_func=per_browser_session)
 def mailbox_message():
-    """Send a message (and files) to the integrity officers."""
+    """Send a message (and files) to the integrity officers, once per form."""
     form = MessageForm()
+    try:
+        return _send_message(form)
+    except STORAGE_ERRORS as error:
+        return not_stored(error, lambda: _kept_page(form))
+
+
+def _send_message(form: MessageForm):
     reporter = resume(session.get(SESSION_KEY))
     if reporter is None:
         session.pop(SESSION_KEY, None)
@@ -80,13 +105,40 @@ def mailbox_message():
         return _sign_in_page(sign_in_form, expired=True, status=401)
     if not form.validate():
         return _mailbox_page(reporter, form, status=400)
+    if not is_submission_token(form.submission_token.data, session.get("csrf_token")):
+        # Not from a mailbox page of this session: the form is renewed, the text kept.
+        form.submission_token.data = ""
+        return _mailbox_page(reporter, form, status=400, renew_form=True)
     try:
-        send_reporter_message(reporter, form.text.data or "", uploads_of(form.attachments))
+        send_reporter_message(reporter, form.text.data or "", uploads_of(form.attachments),
+                              form.submission_token.data)
+    except MessageAlreadySent:
+        pass  # the first click stored it: the mailbox shows it once
     except ServiceError as error:
         form.attachments.errors = [str(error)]
         return _mailbox_page(reporter, form, status=400)
     flash(_("Your message has been sent."), "status")
     return redirect(url_for("public.mailbox"))
+
+
+def _kept_page(form: MessageForm):
+    """After a failed write: the mailbox with the text kept, or, when the session cannot
+    be read either, the sign-in page that carries the text on."""
+    reporter = resume(session.get(SESSION_KEY), extend=False)
+    if reporter is None:
+        return _sign_in_page(ReceiptForm(pending_message=form.text.data or ""),
+                             not_stored=True)[0]
+    return _mailbox_page(reporter, form, not_stored=True)[0]
+
+
+@bp.get("/mailbox/files/<file_ref>")
+def mailbox_file(file_ref: str):
+    """Download a file an officer sent with a message; never shown inline."""
+    reporter = resume(session.get(SESSION_KEY))
+    found = officer_file(reporter, file_ref) if reporter is not None else None
+    if found is None:
+        abort(404)
+    return download_response(found)
 
 
 @bp.post("/mailbox/sign-out")

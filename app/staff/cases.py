@@ -1,8 +1,6 @@
 """The officers' case work: overview, inbox, case page and what officers do on it."""
 
-import io
-
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -52,12 +50,9 @@ from app.staff.case_forms import (
     TriageForm,
 )
 from app.staff.history import describe_event
-from app.web.forms import ButtonForm, options, uploads_of
+from app.web.downloads import download_response
+from app.web.forms import KEPT_FIELD, ButtonForm, keeps_typed_text, options, uploads_of
 from app.web.guards import case_officer, current_staff, institution_role, signed_in
-
-# Types a browser may be told; everything else is downloaded as opaque bytes.
-SAFE_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff",
-              "text/plain"}
 
 
 @bp.get("/overview")
@@ -208,6 +203,10 @@ def _act(report: Report, name: str, action, done: str, then=None):
     """
     opened = _opened(report)
     form = _form(name, opened)
+    if request.form.get(KEPT_FIELD):  # text kept while the officer was signed out
+        flash(_("You were signed out before this was sent. It is kept here, unsent: check "
+                "it and send it again."))
+        return _page(opened, {name: form})
     if form.validate_on_submit():
         try:
             action(opened, form)
@@ -218,11 +217,15 @@ def _act(report: Report, name: str, action, done: str, then=None):
             if then is not None:
                 return redirect(then(form))
             return redirect(url_for("staff.case", ref=report.ref) + f"#{name}")
+    if form.csrf_token.errors:
+        flash(_("For your security this form had to be renewed. Everything you wrote is "
+                "still here: check it and send it again."))
     return _page(opened, {name: form}, 400)
 
 
 @bp.post("/cases/<ref>/acknowledge")
 @case_officer
+@keeps_typed_text
 def case_acknowledge(report):
     """Acknowledge receipt (and tell the reporter)."""
     return _act(report, "acknowledge",
@@ -232,6 +235,7 @@ def case_acknowledge(report):
 
 @bp.post("/cases/<ref>/reply")
 @case_officer
+@keeps_typed_text
 def case_reply(report):
     """Send a message to the reporter."""
     return _act(report, "reply",
@@ -242,6 +246,7 @@ def case_reply(report):
 
 @bp.post("/cases/<ref>/note")
 @case_officer
+@keeps_typed_text
 def case_note(report):
     """Add an internal note."""
     return _act(report, "note",
@@ -251,6 +256,7 @@ def case_note(report):
 
 @bp.post("/cases/<ref>/status")
 @case_officer
+@keeps_typed_text
 def case_status(report):
     """Move the case forward with a reason (and an outcome when closing)."""
     return _act(report, "status",
@@ -262,6 +268,7 @@ def case_status(report):
 
 @bp.post("/cases/<ref>/assign")
 @case_officer
+@keeps_typed_text
 def case_assign(report):
     """Make an officer responsible."""
     return _act(report, "assign",
@@ -273,6 +280,7 @@ def case_assign(report):
 
 @bp.post("/cases/<ref>/triage")
 @case_officer
+@keeps_typed_text
 def case_triage(report):
     """Rate likelihood and impact."""
     return _act(report, "triage",
@@ -283,6 +291,7 @@ def case_triage(report):
 
 @bp.post("/cases/<ref>/category")
 @case_officer
+@keeps_typed_text
 def case_category(report):
     """Re-classify the case."""
     return _act(report, "category",
@@ -292,6 +301,7 @@ def case_category(report):
 
 @bp.post("/cases/<ref>/grant")
 @case_officer
+@keeps_typed_text
 def case_grant(report):
     """Give a colleague opened."""
     return _act(report, "grant",
@@ -302,6 +312,7 @@ def case_grant(report):
 
 @bp.post("/cases/<ref>/recuse")
 @case_officer
+@keeps_typed_text
 def case_recuse(report):
     """Step away from the case; the officer's key copy is destroyed."""
     inbox_url = url_for("staff.inbox", slug=report.institution.slug)
@@ -313,6 +324,7 @@ def case_recuse(report):
 
 @bp.post("/cases/<ref>/transfer")
 @case_officer
+@keeps_typed_text
 def case_transfer(report):
     """Hand the case to another institution of the network."""
     case_url = url_for("staff.case", ref=report.ref)
@@ -333,10 +345,4 @@ def case_file(report, file_ref: str):
     found = download(opened, file_ref)
     if found is None:
         abort(404)
-    # send_file writes an ASCII filename= and an RFC 5987 filename*= for any other letters.
-    response = send_file(io.BytesIO(found.data), as_attachment=True, download_name=found.name,
-                         mimetype=(found.content_type if found.content_type in SAFE_TYPES
-                                   else "application/octet-stream"), max_age=0)
-    # Even if a browser ignored the disposition, the file could run nothing.
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return download_response(found)

@@ -9,7 +9,7 @@ that is not theirs, so no one learns which cases other institutions have.
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.extensions import db
@@ -17,6 +17,7 @@ from app.models import Institution, Report, Role, User
 from app.services.accounts import permissions
 from app.services.accounts.staff_sessions import StaffSignIn, resume
 from app.services.administration.institutions import find_institution
+from app.web.forms import KEPT_FIELD, TYPED_FIELDS
 
 
 def staff_cookie() -> str | None:
@@ -31,9 +32,22 @@ def current_staff() -> StaffSignIn | None:
     return g.staff
 
 
-def _to_sign_in():
+def _to_sign_in(view):
+    if (request.method == "POST" and getattr(view, "keeps_typed_text", False)
+            and any(request.form.get(name, "").strip() for name in TYPED_FIELDS)):
+        return _text_kept()
     target = request.full_path if request.method == "GET" else None
     return redirect(url_for("staff.login", next=target.rstrip("?") if target else None))
+
+
+def _text_kept():
+    """The form a signed-out officer sent, held in this page only (never stored), to be
+    posted back to its page once they have signed in again."""
+    fields = [(name, value) for name, value in request.form.items(multi=True)
+              if name not in ("csrf_token", KEPT_FIELD)]
+    texts = [value for name, value in fields if name in TYPED_FIELDS and value.strip()]
+    return render_template("staff/text_kept.html", fields=fields, texts=texts,
+                           action=request.path, kept_field=KEPT_FIELD), 401
 
 
 def _guard(rule: str, admit: Callable[[User, dict], dict]):
@@ -44,7 +58,7 @@ def _guard(rule: str, admit: Callable[[User, dict], dict]):
         def wrapper(*args, **kwargs):
             staff = current_staff()
             if staff is None:
-                return _to_sign_in()
+                return _to_sign_in(view)
             return view(*args, **admit(staff.user, kwargs))
         wrapper.access_rule = rule
         return wrapper

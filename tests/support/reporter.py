@@ -112,7 +112,9 @@ class Reporter:
         """Write to the officers from the open mailbox; returns the mailbox page."""
         _status, page = self.request("/mailbox/")
         status, page = self.post("/mailbox/message",
-                                 {"csrf_token": CSRF.search(page).group(1), "text": text},
+                                 {"csrf_token": CSRF.search(page).group(1),
+                                  "submission_token": SUBMISSION.search(page).group(1),
+                                  "text": text},
                                  [("attachments", name, data) for name, data in files])
         assert status == 200 and text in page, page
         return page

@@ -114,6 +114,21 @@ def file_bytes(report: Report, data_key: bytes, attachment: Attachment) -> bytes
                    *_attachment_context(report, attachment, "attachment"))
 
 
+@dataclass(frozen=True)
+class Download:
+    """A decrypted attachment on its way to a reader's browser."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+def decrypted_file(report: Report, data_key: bytes, attachment: Attachment) -> Download:
+    """An attachment's name, type and bytes, decrypted for download."""
+    view = file_view(report, data_key, attachment)
+    return Download(view.name, view.content_type, file_bytes(report, data_key, attachment))
+
+
 def add_message(report: Report, data_key: bytes, author: Author, text: str,
                 files: list[CleanedFile] = (), officer: User | None = None,
                 kind: MessageKind | None = None) -> Message:

@@ -15,8 +15,8 @@ from app.extensions import db
 from app.models import Attachment, CaseEvent, CaseEventKind, CaseNote, Report, SealedKey, User
 from app.services import audit
 from app.services.casefile.content import (
-    file_bytes,
-    file_view,
+    Download,
+    decrypted_file,
     new_ref,
     open_json,
     read_content,
@@ -109,25 +109,15 @@ def readers(report: Report) -> list[User]:
         SealedKey.report_id == report.id).order_by(User.display_name)))
 
 
-@dataclass(frozen=True)
-class Download:
-    """A decrypted attachment on its way to the officer's browser."""
-
-    name: str
-    content_type: str
-    data: bytes
-
-
 def download(case: OpenedCase, file_ref: str) -> Download | None:
     """Decrypt one attachment of the case for download (audited); None when unknown."""
     attachment = db.session.scalar(select(Attachment).where(
         Attachment.ref == file_ref, Attachment.report_id == case.report.id))
     if attachment is None:
         return None
-    view = file_view(case.report, case.data_key, attachment)
-    data = file_bytes(case.report, case.data_key, attachment)
+    found = decrypted_file(case.report, case.data_key, attachment)
     record_step(case, "file_downloaded", file=attachment.ref)
-    return Download(view.name, view.content_type, data)
+    return found
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,35 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from app.crypto.envelope import DecryptionError, decrypt, encrypt
 from app.crypto.session_tokens import new_token, parse_token
 from app.extensions import db
-from app.models import Author, Institution, Report, ReporterSession, ReportStatus
+from app.models import (
+    Attachment,
+    Author,
+    Institution,
+    Message,
+    Report,
+    ReporterSession,
+    ReportStatus,
+)
 from app.services import ServiceError
 from app.services.casefile.attachments import Upload, clean_uploads
 from app.services.casefile.content import (
+    Download,
     FileView,
     MessageView,
     add_message,
+    decrypted_file,
     read_content,
     read_conversation,
     report_files,
     stored_file_bytes,
 )
 from app.services.casefile.deadlines import acknowledgement_due, feedback_due
+from app.services.reporting.intake import submission_digest
 from app.services.reporting.receipts import find_by_receipt, read_receipt
 
 MAX_MESSAGE = 20_000
@@ -109,15 +121,20 @@ def _start_session(report: Report, data_key: bytes) -> str:
     return token
 
 
-def resume(token: str | None) -> ReporterSignIn | None:
-    """The mailbox behind a session token, extending its idle time; None when expired."""
+def resume(token: str | None, *, extend: bool = True) -> ReporterSignIn | None:
+    """The mailbox behind a session token, extending its idle time; None when expired.
+
+    :param extend: write the extended idle time (and purge expired rows); without it the
+        session is only read, for a page shown while the database cannot write.
+    """
     parsed = parse_token(token)
     if parsed is None:
         return None
     row_id, now = parsed.row_id, _now()
-    # Committed at once: the early returns below would otherwise roll the purge back.
-    db.session.execute(delete(ReporterSession).where(ReporterSession.expires_at < now))
-    db.session.commit()
+    if extend:
+        # Committed at once: the early returns below would otherwise roll the purge back.
+        db.session.execute(delete(ReporterSession).where(ReporterSession.expires_at < now))
+        db.session.commit()
     row = db.session.get(ReporterSession, row_id)
     if row is None or row.expires_at < now:
         return None
@@ -127,11 +144,13 @@ def resume(token: str | None) -> ReporterSignIn | None:
         return None
     report = db.session.scalar(select(Report).where(Report.ref == payload["report"]))
     if report is None or min(payload["until"], payload["idle_until"]) < now:
-        end_session(token)
+        if extend:
+            end_session(token)
         return None
-    payload["idle_until"] = now + 60 * current_app.config["MAILBOX_IDLE_MINUTES"]
-    row.payload = _seal_payload(parsed.key, row_id, payload)
-    db.session.commit()
+    if extend:
+        payload["idle_until"] = now + 60 * current_app.config["MAILBOX_IDLE_MINUTES"]
+        row.payload = _seal_payload(parsed.key, row_id, payload)
+        db.session.commit()
     return ReporterSignIn(report, base64.b64decode(payload["data_key"]))
 
 
@@ -161,16 +180,46 @@ def mailbox_view(reporter: ReporterSignIn) -> MailboxView:
     )
 
 
-def send_reporter_message(reporter: ReporterSignIn, text: str, uploads: list[Upload]) -> None:
-    """Add the reporter's message (and files) to the conversation.
+class MessageAlreadySent(ServiceError):
+    """The mailbox form was sent a second time (double click, reload): stored once."""
 
+
+def send_reporter_message(reporter: ReporterSignIn, text: str, uploads: list[Upload],
+                          submission_token: str) -> None:
+    """Add the reporter's message (and files) to the conversation, once per form.
+
+    :param submission_token: the form's one-time token (:func:`new_submission_token`); a
+        second request with the same token stores nothing.
+    :raises MessageAlreadySent: this form's message is stored already.
     :raises ServiceError: empty or too long, or files that cannot be accepted.
     """
     if not text.strip() and not any(upload.data for upload in uploads):
         raise ServiceError(_("Write a message or add a file."))
     if len(text) > MAX_MESSAGE:
         raise ServiceError(_("The message is too long."))
+    digest = submission_digest(submission_token)
+    if db.session.scalar(select(Message.id).where(Message.submission_digest == digest)):
+        raise MessageAlreadySent(_("Your message has been sent."))
     files = clean_uploads(uploads, already_stored=stored_file_bytes(reporter.report))
-    add_message(reporter.report, reporter.data_key, Author.REPORTER, text.strip(), files)
+    message = add_message(reporter.report, reporter.data_key, Author.REPORTER, text.strip(),
+                          files)
+    message.submission_digest = digest
     reporter.report.pending_notice = reporter.report.pending_notice or "reporter_replied"
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same form sent twice at once: the other request stored it.
+        db.session.rollback()
+        raise MessageAlreadySent(_("Your message has been sent.")) from None
+
+
+def officer_file(reporter: ReporterSignIn, file_ref: str) -> Download | None:
+    """A file an officer sent the reporter with a message, decrypted; None for any other
+    reference (the reporter's own uploads are not served back)."""
+    attachment = db.session.scalar(
+        select(Attachment).join(Message, Attachment.message_id == Message.id).where(
+            Attachment.ref == file_ref, Attachment.report_id == reporter.report.id,
+            Message.author == Author.OFFICER))
+    if attachment is None:
+        return None
+    return decrypted_file(reporter.report, reporter.data_key, attachment)
