@@ -11,7 +11,11 @@ from app.services.administration.institutions import JURISDICTION_LABELS, KIND_L
 from app.services.assessment.questionnaires import Text, localized
 from app.services.casefile.attachments import NOTES, REMOVED
 from app.services.casefile.categories import CATEGORY_LABELS
-from app.services.casefile.labels import STATUS_LABELS
+from app.services.casefile.labels import (
+    MESSAGE_KIND_LABELS,
+    REPORTER_MESSAGE_KIND_LABELS,
+    STATUS_LABELS,
+)
 
 # Unicode's Bidi_Control characters: the Arabic letter mark, the left-to-right and
 # right-to-left marks, the embeddings and overrides with their pop (U+202A–U+202E) and the
@@ -58,6 +62,8 @@ def init_app(app: Flask) -> None:
             "jurisdiction_label": JURISDICTION_LABELS.__getitem__,
             "category_label": CATEGORY_LABELS.__getitem__,
             "status_label": STATUS_LABELS.__getitem__,
+            "message_kind_label": MESSAGE_KIND_LABELS.__getitem__,
+            "reporter_message_kind_label": REPORTER_MESSAGE_KIND_LABELS.__getitem__,
             "removed_label": REMOVED.__getitem__,
             "note_label": NOTES.__getitem__,
             "tr": tr,

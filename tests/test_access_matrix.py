@@ -62,6 +62,7 @@ ACCESS_RULES = {
     "staff.case_grant": "case",
     "staff.case_recuse": "case",
     "staff.case_transfer": "case",
+    "staff.case_reopen": "case",
     # An institution's administration.
     "admin.institution": "institution:institution_admin",
     "admin.invite": "institution:institution_admin",
@@ -290,12 +291,13 @@ CASE_ACTIONS = {
     "acknowledge": {},
     "status": {"status": "acknowledged", "reason": "Moving on."},
     "note": {"text": "A note from outside."},
-    "reply": {"text": "A message from outside."},
+    "reply": {"text": "A message from outside.", "kind": "question"},
     "triage": {"likelihood": "5", "impact": "5"},
     "category": {"category": "fraud"},
     "assign": {"assignee": ""},
     "recuse": {"reason": "Conflict of interest."},
     "transfer": {"institution": "birzai", "reason": "Ours now.", "keep_access": "y"},
+    "reopen": {"reason": "Reopened from outside."},
 }
 
 

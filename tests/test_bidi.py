@@ -69,7 +69,8 @@ def test_officer_note_and_reply_are_isolated_and_marked_in_case_and_mailbox(seed
     for action in ("note", "reply"):
         officer.post(f"/staff/cases/{ref}/{action}",
                      data={"csrf_token": staff_csrf_token(officer), "text": SPOOFED,
-                           "attachments": []}, content_type="multipart/form-data")
+                           "kind": "update", "attachments": []},
+                     content_type="multipart/form-data")
 
     case = text_of(officer.get(f"/staff/cases/{ref}?lang=en"))
     sign_in(reporter, receipt)

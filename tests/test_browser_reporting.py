@@ -20,7 +20,7 @@ from app.crypto.kdf import KdfCost
 from app.crypto.staff_keys import StaffKeyMaterial, unlock_staff_key
 from app.extensions import db
 from app.languages import LANGUAGES
-from app.models import Institution, Report
+from app.models import Institution, MessageKind, Report
 from app.services.accounts.users import find_user
 from app.services.casefile.content import read_content
 from app.services.casefile.sealing import officer_data_key
@@ -233,7 +233,8 @@ def officer_replies(served, marker: str, text: str) -> None:
                 assert data_key is not None, "the report was not sealed to the officer"
                 content, _identity = read_content(report, data_key)
                 if marker in content["what_happened"]:
-                    send_officer_message(OpenedCase(report, officer, data_key), text)
+                    send_officer_message(OpenedCase(report, officer, data_key), text,
+                                         MessageKind.QUESTION)
                     break
             else:
                 pytest.fail(f"no report of {INSTITUTION} holds {marker!r}")

@@ -285,9 +285,12 @@ def open_case_holding(page, served, marker: str) -> str:
     pytest.fail(f"no case in the inbox holds {marker!r}")
 
 
-def act(page, form_id: str, fields: dict[str, str] | None = None, *, select=None) -> None:
+def act(page, form_id: str, fields: dict[str, str] | None = None, *, select=None,
+        check=None) -> None:
     """Fill in one of the case page's forms and submit it; the page comes back to it."""
     form = page.locator(f"form#{form_id}")
+    for name, value in (check or {}).items():
+        form.locator(f"input[name={name}][value={value}]").check()
     for name, value in (select or {}).items():
         form.locator(f"select[name={name}]").select_option(value=value)
     for name, value in (fields or {}).items():
@@ -349,7 +352,7 @@ def test_officer_and_reporter_work_a_case_together(workspace, browser, axe, lang
 
         # It asks the reporter a question.
         question = f"Officer {marker}: which supplier was it? ({letters})"
-        act(officer, "reply", {"text": question})
+        act(officer, "reply", {"text": question}, check={"kind": "question"})
         assert_shown(notice(officer), "Your message has been sent to the reporter's mailbox.",
                      desk)
         assert officer_messages(officer)[-1] == question
@@ -506,7 +509,7 @@ def test_stored_script_never_runs_in_the_officers_browser(workspace, browser):
         case_path = open_case_holding(officer, workspace, marker)
         act(officer, "acknowledge")
         act(officer, "note", {"text": note})
-        act(officer, "reply", {"text": reply})
+        act(officer, "reply", {"text": reply}, check={"kind": "feedback"})
         act(officer, "status", {"reason": reason}, select={"status": "assessment"})
 
         response = officer.goto(workspace.base_url + case_path)

@@ -27,6 +27,7 @@ from app.models import (
     AuditEntry,
     Author,
     Institution,
+    MessageKind,
     Outcome,
     Report,
     ReportStatus,
@@ -143,6 +144,7 @@ def post(client, ref: str, action: str, files=(), csrf: bool = True, **fields):
     data = {"csrf_token": staff_csrf_token(client)} if csrf else {}
     data.update(fields)
     if action == "reply":
+        data.setdefault("kind", "feedback")
         data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
         return client.post(f"/staff/cases/{ref}/{action}", data=data,
                            content_type="multipart/form-data")
@@ -436,12 +438,13 @@ def test_status_change_without_a_reason_is_refused(seeded, reason):
 
 # --- deadlines ---------------------------------------------------------------------------
 
-def test_feedback_date_is_set_by_the_first_reply_after_acknowledgement_only(seeded):
+def test_feedback_date_is_set_by_the_first_message_sent_as_feedback_only(seeded):
     ref = stored_report(seeded)
     with opened(seeded, ref) as access:
         report = access.report
 
-        send_officer_message(access, "Before acknowledging: which office?")
+        send_officer_message(access, "Before acknowledging: which office?",
+                             MessageKind.QUESTION)
         assert report.feedback_on is None
         assert report.due_on == today() + timedelta(days=7)
 
@@ -449,13 +452,18 @@ def test_feedback_date_is_set_by_the_first_reply_after_acknowledgement_only(seed
         assert report.feedback_on is None
         assert report.due_on == add_months(today(), 3)
 
-        send_officer_message(access, "We have started to look into it.")
+        for kind in (MessageKind.QUESTION, MessageKind.UPDATE):
+            send_officer_message(access, "Which tender? We have started.", kind)
+            assert (report.feedback_on, report.due_on) == (None, add_months(today(), 3))
+
+        send_officer_message(access, "We audited the tender and referred it.",
+                             MessageKind.FEEDBACK)
         assert (report.feedback_on, report.due_on) == (today(), None)
 
         earlier = today() - timedelta(days=30)
         report.feedback_on = earlier
         db.session.commit()
-        send_officer_message(access, "A further question.")
+        send_officer_message(access, "More feedback.", MessageKind.FEEDBACK)
         assert report.feedback_on == earlier
     assert state(seeded, ref)["feedback_on"] == earlier
 
@@ -796,7 +804,9 @@ def test_transferred_case_is_read_by_the_receiving_institution_only(seeded):
 
     assert sign_in(reporter, receipt).status_code == 302
     mailbox = text_of(reporter.get("/mailbox/"))
-    assert mailbox.count("message message-officer") == 1  # the acknowledgement still opens
+    # The acknowledgement still opens, and the reporter is told where the report went.
+    assert mailbox.count("message message-officer") == 2
+    assert "Your report was passed on" in mailbox
     assert reporter_writes(reporter, "The farm is on Vytauto street.").status_code == 302
     assert "The farm is on Vytauto street." in text_of(case_page(birzai, ref))
 

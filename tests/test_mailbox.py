@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.crypto import receipts as receipt_crypto
 from app.extensions import db
-from app.models import Message, Report, ReporterSession
+from app.models import Message, MessageKind, Report, ReporterSession
 from app.services.casework.commands import send_officer_message
 from app.services.casework.opened_case import open_case
 from app.services.reporting import mailbox
@@ -33,7 +33,8 @@ def officer_replies(app, text: str) -> None:
     with app.app_context():
         report = db.session.scalars(select(Report)).one()
         officer, private_key = officer_private_key("officer1.utena@demo.example.org")
-        send_officer_message(open_case(report, officer, private_key), text)
+        send_officer_message(open_case(report, officer, private_key), text,
+                             MessageKind.QUESTION)
 
 
 def mailbox_page(client) -> str:

@@ -55,6 +55,7 @@ ACTIONS = {
     "reclassified": _l("Category changed"),
     "access_granted": _l("Access granted"),
     "recused": _l("Officer recused"),
+    "case_reopened": _l("Closed case reopened"),
     "transferred_out": _l("Case transferred to another institution"),
     "transferred_in": _l("Case received from another institution"),
     "exported": _l("Data exported"),

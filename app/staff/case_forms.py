@@ -2,10 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, MultipleFileField, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 
-from app.services.casework.commands import MAX_TEXT
+from app.services.casefile.labels import MESSAGE_KIND_LABELS
+from app.services.casework.commands import CHOSEN_KINDS, MAX_TEXT
 from app.web.forms import options
 
 _REQUIRED_TEXT = _l("Write something first.")
@@ -33,6 +41,14 @@ class InboxFilterForm(FlaskForm):
 class ReplyForm(FlaskForm):
     """A message to the reporter."""
 
+    kind = RadioField(
+        _l("What is this message?"),
+        choices=options((kind.value, MESSAGE_KIND_LABELS[kind]) for kind in CHOSEN_KINDS),
+        validators=[DataRequired(_l("Choose what the message is: a question, an update or "
+                                    "the feedback."))],
+        description=_l("Only feedback meets the feedback deadline: it tells the reporter "
+                       "what has been done or is planned as follow-up, and why. A question "
+                       "or an update leaves the deadline running."))
     text = _text(_l("Message to the reporter"), _l("Write a message."))
     attachments = MultipleFileField(_l("Files (optional)"))
     submit = SubmitField(_l("Send to the reporter"))
@@ -91,6 +107,14 @@ class RecuseForm(FlaskForm):
     reason = _text(_l("Why you step away (for example a conflict of interest)"),
                    _l("Give the reason for stepping away."))
     submit = SubmitField(_l("Step away from this case"))
+
+
+class ReopenForm(FlaskForm):
+    """Reopening a closed case."""
+
+    reason = _text(_l("Why is the case reopened?"), _l("Give the reason for reopening the "
+                                                     "case."))
+    submit = SubmitField(_l("Reopen the case"))
 
 
 class TransferForm(FlaskForm):

@@ -5,7 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import Institution, Outcome, Report, ReportStatus, Role, User
+from app.models import Institution, MessageKind, Outcome, Report, ReportStatus, Role, User
 from app.services import ServiceError
 from app.services.accounts.permissions import institutions_where, officers_of
 from app.services.administration.institutions import find_institution, list_institutions
@@ -22,6 +22,7 @@ from app.services.casework.commands import (
     grant,
     reclassify,
     recuse,
+    reopen,
     send_officer_message,
     today,
     transfer,
@@ -44,6 +45,7 @@ from app.staff.case_forms import (
     InboxFilterForm,
     NoteForm,
     RecuseForm,
+    ReopenForm,
     ReplyForm,
     StatusForm,
     TransferForm,
@@ -148,7 +150,7 @@ CASE_FORMS = {
     "status": (StatusForm, _status_choices), "assign": (AssignForm, _assign_choices),
     "triage": (TriageForm, None), "category": (CategoryForm, _category_choices),
     "grant": (GrantForm, _grant_choices), "recuse": (RecuseForm, None),
-    "transfer": (TransferForm, _transfer_choices),
+    "transfer": (TransferForm, _transfer_choices), "reopen": (ReopenForm, None),
 }
 
 
@@ -240,7 +242,8 @@ def case_reply(report):
     """Send a message to the reporter."""
     return _act(report, "reply",
                 lambda opened, form: send_officer_message(
-                    opened, form.text.data, uploads_of(form.attachments)),
+                    opened, form.text.data, MessageKind(form.kind.data),
+                    uploads_of(form.attachments)),
                 _("Your message has been sent to the reporter's mailbox."))
 
 
@@ -335,6 +338,15 @@ def case_transfer(report):
                     form.keep_access.data),
                 _("The case has been transferred."),
                 then=lambda form: case_url if form.keep_access.data else inbox_url)
+
+
+@bp.post("/cases/<ref>/reopen")
+@case_officer
+@keeps_typed_text
+def case_reopen(report):
+    """Reopen a closed case with a reason."""
+    return _act(report, "reopen", lambda opened, form: reopen(opened, form.reason.data),
+                _("The case is open again; its deadlines apply again."))
 
 
 @bp.get("/cases/<ref>/files/<file_ref>")

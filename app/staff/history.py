@@ -40,4 +40,12 @@ def describe_event(event: CaseEvent) -> str:
         target = db.session.get(Institution, change.get("target"))
         return _("Transferred from %(source)s to %(target)s",
                  source=source.slug if source else "—", target=target.slug if target else "—")
+    if event.kind == CaseEventKind.REOPENED:
+        if change.get("outcome"):
+            return _("Reopened (it had been closed as: %(outcome)s)",
+                     outcome=OUTCOME_LABELS[Outcome(change["outcome"])])
+        return _("Reopened")
+    if event.kind == CaseEventKind.RECOVERY_GRANT:
+        return _("Access granted to %(name)s with the recovery code",
+                 name=name_of(change.get("officer")))
     return event.kind

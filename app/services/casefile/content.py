@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.crypto.envelope import decrypt, encrypt
 from app.extensions import db
 from app.models import Attachment, Author, Message, MessageKind, Report, User
+from app.models.types import as_utc
 from app.services.casefile.attachments import CleanedFile
 from app.services.casefile.deadlines import today
 
@@ -58,6 +59,8 @@ class MessageView:
     sent_on: date
     text: str
     files: list[FileView] = field(default_factory=list)
+    kind: MessageKind | None = None  # officer messages: what the message is
+    written_at: datetime | None = None  # officer messages: to the minute
 
 
 def write_content(report: Report, data_key: bytes, content: dict, identity: dict | None) -> None:
@@ -150,7 +153,10 @@ def add_message(report: Report, data_key: bytes, author: Author, text: str,
         report.awaiting_answer_since = report.awaiting_answer_since or day
         report.reporter_wrote_on = report.reporter_wrote_on or day
     report.last_activity_on = day
-    message.body = seal_json(data_key, {"text": text}, report.ref, "message", message.ref,
+    # An officer message's kind is sealed with its text, so what the reporter is shown as
+    # feedback is what the officer sent as feedback, whatever the plaintext column says.
+    sealed = {"text": text, "kind": message.kind.value} if message.kind else {"text": text}
+    message.body = seal_json(data_key, sealed, report.ref, "message", message.ref,
                              author.value)
     report.messages.append(message)
     add_files(report, data_key, list(files), message)
@@ -159,16 +165,18 @@ def add_message(report: Report, data_key: bytes, author: Author, text: str,
 
 def read_conversation(report: Report, data_key: bytes) -> list[MessageView]:
     """Every message of the report, oldest first, decrypted."""
-    return [
-        MessageView(
-            author=message.author,
-            sent_on=message.sent_on,
-            text=open_json(data_key, message.body, report.ref, "message", message.ref,
-                           message.author.value)["text"],
-            files=[file_view(report, data_key, a) for a in message.attachments],
-        )
-        for message in report.messages
-    ]
+    return [_message_view(report, data_key, message) for message in report.messages]
+
+
+def _message_view(report: Report, data_key: bytes, message: Message) -> MessageView:
+    body = open_json(data_key, message.body, report.ref, "message", message.ref,
+                     message.author.value)
+    # Messages sealed before kinds were sealed too fall back to the column.
+    kind = MessageKind(body["kind"]) if "kind" in body else message.kind
+    written_at = as_utc(message.written_at) if message.written_at else None
+    return MessageView(author=message.author, sent_on=message.sent_on, text=body["text"],
+                       files=[file_view(report, data_key, a) for a in message.attachments],
+                       kind=kind, written_at=written_at)
 
 
 def report_files(report: Report, data_key: bytes) -> list[FileView]:

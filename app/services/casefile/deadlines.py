@@ -31,9 +31,9 @@ def feedback_due(report: Report) -> date:
     """The day by which the reporter must hear what is being done.
 
     Counted from the acknowledgement, or from the end of the acknowledgement period when
-    none was sent.
+    none was sent; for a case reopened after closing, from the day it was reopened.
     """
-    start = report.acknowledged_on or acknowledgement_due(report)
+    start = report.reopened_on or report.acknowledged_on or acknowledgement_due(report)
     return add_months(start, report.institution.feedback_months)
 
 

@@ -96,20 +96,33 @@ def acknowledge(case: OpenedCase) -> Message:
     return message
 
 
-def send_officer_message(case: OpenedCase, text: str, uploads: list[Upload] = ()) -> Message:
-    """Answer the reporter; they read it after signing in with their receipt. The first
-    answer after the acknowledgement counts as the feedback the Directive requires. Commits.
+# What an officer chooses to send; acknowledgements and transfer notices are Skaidra's own.
+CHOSEN_KINDS = (MessageKind.QUESTION, MessageKind.UPDATE, MessageKind.FEEDBACK)
 
-    :raises ServiceError: an empty or too long message, or files that cannot be accepted.
+
+def send_officer_message(case: OpenedCase, text: str, kind: MessageKind,
+                         uploads: list[Upload] = ()) -> Message:
+    """Write to the reporter; they read it after signing in with their receipt.
+
+    Only a message sent as :attr:`MessageKind.FEEDBACK` (what was done or is planned, and
+    why: Directive Art. 9(1)(f)) meets the feedback deadline: a question or an update leaves
+    the clock running. Commits.
+
+    :raises ServiceError: no valid kind, an empty or too long message, or files that cannot
+        be accepted.
     """
     report = case.report
+    if kind not in CHOSEN_KINDS:
+        raise ServiceError(_("Choose what the message is: a question, an update or the "
+                             "feedback."))
     text = _text(text, _("Write a message."))
     files = clean_uploads(list(uploads), already_stored=stored_file_bytes(report))
-    message = add_message(report, case.data_key, Author.OFFICER, text, files, case.officer)
-    if report.acknowledged_on is not None and report.feedback_on is None:
+    message = add_message(report, case.data_key, Author.OFFICER, text, files, case.officer,
+                          kind)
+    if kind == MessageKind.FEEDBACK and report.feedback_on is None:
         report.feedback_on = today()
         refresh_deadline(report)
-    record_step(case, "message_sent", files=len(files))
+    record_step(case, "message_sent", files=len(files), sent_as=kind.value)
     return message
 
 
@@ -144,6 +157,25 @@ def change_status(case: OpenedCase, status: ReportStatus, reason: str,
     if outcome is not None and status == ReportStatus.CLOSED:
         change["outcome"] = outcome.value
     record_step(case, "status_changed", CaseEventKind.STATUS, reason, change, **change)
+
+
+def reopen(case: OpenedCase, reason: str) -> None:
+    """Reopen a closed case with a reason: it is assessed again, and the reporter is owed
+    feedback again, within the institution's feedback period from today. The old outcome
+    stays in the case history. Commits.
+
+    :raises ServiceError: the case is not closed, or no reason was given.
+    """
+    report = case.report
+    if report.status != ReportStatus.CLOSED:
+        raise ServiceError(_("Only a closed case can be reopened."))
+    reason = _text(reason, _("Give the reason for reopening the case."))
+    old_outcome = report.outcome.value if report.outcome else None
+    report.status, report.outcome, report.closed_on = ReportStatus.ASSESSMENT, None, None
+    report.reopened_on, report.feedback_on = today(), None
+    refresh_deadline(report)
+    record_step(case, "case_reopened", CaseEventKind.REOPENED, reason,
+                {"outcome": old_outcome}, outcome=old_outcome)
 
 
 def assign(case: OpenedCase, assignee: User | None) -> None:
@@ -214,6 +246,24 @@ def recuse(case: OpenedCase, reason: str) -> None:
     record_step(case, "recused")
 
 
+def _tell_of_transfer(case: OpenedCase, target: Institution) -> None:
+    """The mailbox notice of a transfer, in the reporter's language: to whom, and by when
+    they will hear (the deadlines keep counting from the day the report was sent). The
+    officer's reason is internal and is not repeated."""
+    report = case.report
+    content, _identity = read_content(report, case.data_key)
+    language = content.get("language") or target.languages[0]
+    with force_locale(language):
+        text = _("Your report has been passed on to %(institution)s, which is competent to "
+                 "follow it up. Its integrity officers can read it and will answer you here; "
+                 "your receipt keeps working. The time limits still count from the day you "
+                 "sent the report: you will hear what is being done by %(date)s at the "
+                 "latest.", institution=target.name(language),
+                 date=format_date(feedback_due(report), "long"))
+    add_message(report, case.data_key, Author.OFFICER, text, [], case.officer,
+                MessageKind.TRANSFER)
+
+
 def transfer(case: OpenedCase, target: Institution, reason: str, keep_access: bool) -> None:
     """Hand the case to another institution of the network (e.g. a report sent to the wrong
     municipality). Its officers and recovery key get the data key; the sending institution's
@@ -239,6 +289,7 @@ def transfer(case: OpenedCase, target: Institution, reason: str, keep_access: bo
             seal_to_officer(report, case.data_key, officer)
     reseal_recovery_key(report, case.data_key)
     refresh_deadline(report)
+    _tell_of_transfer(case, target)
     audit.record("transferred_out", actor=case.officer, institution=source,
                  report_ref=report.ref, target=target.id, kept_access=keep_access)
     record_step(case, "transferred_in", CaseEventKind.TRANSFERRED, reason,
