@@ -310,7 +310,7 @@ def test_counts_give_cases_per_status_and_deadline_of_this_institution_only(seed
         counted = counts(find_institution("utena"), find_user(OFFICER1))
 
     assert counted == {"new": 3, "acknowledged": 1, "assessment": 1, "investigation": 1,
-                       "closed": 1, "overdue": 1, "soon": 1}
+                       "closed": 1, "overdue": 1, "soon": 1, "waiting": 0}
     assert listing(seeded).counts == counted
     assert listing(seeded, status="closed", due="soon").counts == counted  # never filtered
 
@@ -325,7 +325,7 @@ def test_counts_are_exact_up_to_the_cap_and_shown_as_cap_plus_above_it(seeded, s
         counted = counts(find_institution("utena"), find_user(OFFICER1))
 
     assert counted == {"new": 4, "acknowledged": 0, "assessment": 0, "investigation": 0,
-                       "closed": 0, "overdue": 3, "soon": 0}
+                       "closed": 0, "overdue": 3, "soon": 0, "waiting": 0}
     client = signed_in(seeded)
     shown = page_counts(text_of(client.get("/staff/i/utena/cases")))
     assert (shown["Received, waiting to be acknowledged"], shown["overdue"]) == ("3+", 3)

@@ -35,6 +35,7 @@ class InboxFilterForm(FlaskForm):
     category = SelectField(_l("Category"))
     assignee = SelectField(_l("Assigned to"))
     due = SelectField(_l("Deadline"))
+    waiting = SelectField(_l("Reporter"))
     flood = SelectField(_l("Possible flood"))
 
 

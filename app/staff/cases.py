@@ -35,6 +35,7 @@ from app.services.casework.inbox import (
     kept_elsewhere,
     list_cases,
     most_urgent,
+    reporter_replied,
 )
 from app.services.casework.opened_case import OpenedCase, case_view, download, open_case, readers
 from app.staff import bp
@@ -66,7 +67,7 @@ def dashboard():
     return render_template(
         "staff/dashboard.html",
         panels=[(institution, counts(institution, user),
-                 most_urgent(institution, user),
+                 most_urgent(institution, user), reporter_replied(institution, user),
                  retention.due_for_deletion(institution)) for institution in institutions],
         kept=kept_elsewhere(user) if institutions else [],
         count_label=count_label, today=today())
@@ -82,9 +83,11 @@ def _filter_form(institution: Institution) -> InboxFilterForm:
         (str(officer.id), officer.display_name) for officer in officers_of(institution)])
     form.due.choices = options([("", _("Any")), ("overdue", _("Overdue")),
                                  ("soon", _("Due within 3 days"))])
+    form.waiting.choices = options([("", _("Any")), ("yes", _("Waiting for our answer"))])
     form.flood.choices = options([("", _("Any")), ("flagged", _("Marked as possible flood")),
                                    ("unflagged", _("Not marked"))])
-    for field in (form.status, form.category, form.assignee, form.due, form.flood):
+    for field in (form.status, form.category, form.assignee, form.due, form.waiting,
+                  form.flood):
         if field.data not in {choice.value for choice in field.choices}:
             field.data = field.choices[0].value
     return form
@@ -99,7 +102,7 @@ def inbox(institution):
     chosen = InboxFilter(form.status.data, form.category.data,
                                        form.assignee.data, form.due.data,
                                        int(page) if page.isascii() and page.isdigit() else 1,
-                                       form.flood.data)
+                                       form.flood.data, form.waiting.data)
     listing = list_cases(institution, current_staff().user, chosen)
     query = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("staff/inbox.html", institution=institution, form=form,

@@ -132,6 +132,7 @@ def add_note(case: OpenedCase, text: str) -> CaseNote:
     note = CaseNote(ref=new_ref(), author=case.officer, written_at=now())
     note.body = seal_json(case.data_key, {"text": text}, case.report.ref, "note", note.ref)
     case.report.notes.append(note)
+    case.report.last_activity_on = today()
     record_step(case, "note_added")
     return note
 

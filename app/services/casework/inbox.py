@@ -39,8 +39,13 @@ because nothing reads a number of rows that grows with the cases:
 Every case read is checked against the officer's key (one lookup in sealed_key's unique
 index), which is what the caps bound. What still grows: a filter on category or assignee
 that matches few cases walks the index past the ones it skips (a row lookup each), up to
-the whole institution when nothing matches (the possible-flood filter likewise); and page n
-reads n pages of ids.
+the whole institution when nothing matches (the possible-flood and waiting-for-our-answer
+filters, the "waiting" count and the overview's list of cases a reporter wrote to likewise:
+none of their columns leads an index, because they are set on few cases at a time); and
+page n reads n pages of ids.
+
+Urgent cases come first among equal deadlines (``Report.urgent`` is the index's next
+column, descending), so the order is still the index's own.
 """
 
 from dataclasses import dataclass
@@ -56,7 +61,7 @@ from app.services.casefile.deadlines import DUE_SOON_DAYS, today
 
 PER_PAGE = 25
 # Counts stop here: a larger number is shown as "99+" and costs no more to find. Each of the
-# seven counts reads up to COUNT_CAP + 1 index entries, checking the officer's key for each.
+# eight counts reads up to COUNT_CAP + 1 index entries, checking the officer's key for each.
 COUNT_CAP = 99
 # The list is counted this many pages ahead (or to the requested page, if deeper): page
 # numbers up to there, then a "next page" link while more cases exist.
@@ -70,7 +75,9 @@ DUE_FILTERS = ("", "overdue", "soon")
 LISTED_COLUMNS = (Report.ref, Report.institution_id, Report.category, Report.status,
                   Report.received_on, Report.acknowledged_on, Report.feedback_on,
                   Report.closed_on, Report.due_on, Report.assignee_id, Report.likelihood,
-                  Report.impact, Report.outcome, Report.possible_flood)
+                  Report.impact, Report.outcome, Report.possible_flood, Report.urgent,
+                  Report.reporter_wrote_on, Report.awaiting_answer_since,
+                  Report.last_activity_on)
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class InboxFilter:
     due: str = ""  # "", "overdue" or "soon"
     page: int = 1
     flood: str = ""  # "", "flagged" or "unflagged" (Report.possible_flood)
+    waiting: str = ""  # "" or "yes": a reporter message no officer message answered yet
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,8 @@ def _filtered(institution: Institution, user: User, chosen: InboxFilter, day: da
     elif chosen.due == "soon":
         query = query.where(Report.due_on >= day,
                             Report.due_on <= day + timedelta(days=DUE_SOON_DAYS))
+    if chosen.waiting == "yes":
+        query = query.where(Report.awaiting_answer_since.is_not(None))
     if chosen.flood == "flagged":
         query = query.where(Report.possible_flood)
     elif chosen.flood == "unflagged":
@@ -152,13 +162,16 @@ def _filtered(institution: Institution, user: User, chosen: InboxFilter, day: da
 
 
 def _dated(query: Select) -> Select:
-    """The first part of the list: cases with a deadline, nearest first, ties newest first."""
-    return query.where(Report.due_on.is_not(None)).order_by(Report.due_on, Report.id.desc())
+    """The first part of the list: cases with a deadline, nearest first, ties urgent first,
+    then newest first."""
+    return query.where(Report.due_on.is_not(None)).order_by(
+        Report.due_on, Report.urgent.desc(), Report.id.desc())
 
 
 def _undated(query: Select) -> Select:
-    """The rest of the list: cases without a deadline, newest first."""
-    return query.where(Report.due_on.is_(None)).order_by(Report.id.desc())
+    """The rest of the list: cases without a deadline, urgent first, then newest first."""
+    return query.where(Report.due_on.is_(None)).order_by(Report.urgent.desc(),
+                                                         Report.id.desc())
 
 
 def _capped(query: Select, limit: int):
@@ -209,9 +222,10 @@ def list_cases(institution: Institution, user: User, chosen: InboxFilter) -> Inb
 
 
 def counts(institution: Institution, user: User, day: date | None = None) -> dict[str, int]:
-    """The user's cases per status, and open ones overdue or due within DUE_SOON_DAYS.
+    """The user's cases per status, open ones overdue or due within DUE_SOON_DAYS, and
+    those waiting for an officer's answer to the reporter ("waiting").
 
-    Each count stops at COUNT_CAP + 1 (shown as "99+"): all seven are answered in one
+    Each count stops at COUNT_CAP + 1 (shown as "99+"): all eight are answered in one
     statement, each from a range of an index, whatever the number of cases.
     """
     day = day or today()
@@ -222,6 +236,7 @@ def counts(institution: Institution, user: User, day: date | None = None) -> dic
     queries["overdue"] = upcoming.where(Report.due_on < day)
     queries["soon"] = upcoming.where(Report.due_on >= day,
                                      Report.due_on <= day + timedelta(days=DUE_SOON_DAYS))
+    queries["waiting"] = readable.where(Report.awaiting_answer_since.is_not(None))
     numbers = db.session.execute(select(*(_capped(query, COUNT_CAP + 1)
                                           for query in queries.values()))).one()
     return dict(zip(queries, numbers, strict=True))
@@ -233,6 +248,15 @@ def most_urgent(institution: Institution, user: User, limit: int = 10) -> list[R
     return list(db.session.scalars(
         _dated(_readable(user, institution)).options(load_only(*LISTED_COLUMNS))
         .limit(limit)))
+
+
+def reporter_replied(institution: Institution, user: User, limit: int = 10) -> list[Report]:
+    """The user's cases with a reporter message no officer has opened the case since, the
+    oldest first, for the overview."""
+    return list(db.session.scalars(
+        _readable(user, institution).options(load_only(*LISTED_COLUMNS))
+        .where(Report.reporter_wrote_on.is_not(None))
+        .order_by(Report.reporter_wrote_on, Report.id).limit(limit)))
 
 
 def kept_elsewhere(user: User) -> list[Report]:

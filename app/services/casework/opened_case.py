@@ -48,6 +48,7 @@ def open_case(report: Report, officer: User, private_key, *, record: bool = True
         return None
     case = OpenedCase(report, officer, data_key)
     if record:
+        report.reporter_wrote_on = None  # an officer has now seen what the reporter wrote
         record_step(case, "case_viewed")
     return case
 
