@@ -148,6 +148,7 @@ class _Dates(NamedTuple):
 
     received_on: date
     acknowledged_on: date | None
+    reopened_on: date | None
     institution: _Deadlines
 
 
@@ -254,10 +255,13 @@ class _Gathering:
         months = Institution.feedback_months
         acknowledged = Report.acknowledged_on.is_not(None)
         day = literal(self.today, Date)
-        # Days from the start of the feedback period to the feedback, or to today.
+        # Days from the start of the feedback period (reopening, acknowledgement, or the end of
+        # the acknowledgement period) to the feedback, or to today.
+        started = Report.reopened_on.is_not(None) | acknowledged
         elapsed = (_days_between(func.coalesce(Report.feedback_on, day),
-                                 func.coalesce(Report.acknowledged_on, Report.received_on))
-                   - case((acknowledged, 0), else_=allowed))
+                                 func.coalesce(Report.reopened_on, Report.acknowledged_on,
+                                               Report.received_on))
+                   - case((started, 0), else_=allowed))
         conditions = {
             "acknowledgement_measured": acknowledged | (
                 _days_between(day, Report.received_on) > allowed),
@@ -276,14 +280,17 @@ class _Gathering:
 
     def _share_feedback_in_time(self, counts: dict[str, int],
                                 near_deadline: ColumnElement[bool]) -> float | None:
-        query = (select(Report.received_on, Report.acknowledged_on, Report.feedback_on,
-                        Institution.acknowledgement_days, Institution.feedback_months)
+        query = (select(Report.received_on, Report.acknowledged_on, Report.reopened_on,
+                        Report.feedback_on, Institution.acknowledgement_days,
+                        Institution.feedback_months)
                  .join(Institution, Report.institution_id == Institution.id)
                  .where(*self.where, near_deadline))
         in_time = counts["feedback_surely_in_time"]
         measured = in_time + counts["feedback_surely_late"]
-        for received, acknowledged, feedback, days, months in db.session.execute(query):
-            due = feedback_due(_Dates(received, acknowledged, _Deadlines(days, months)))
+        for received, acknowledged, reopened, feedback, days, months in db.session.execute(
+                query):
+            due = feedback_due(_Dates(received, acknowledged, reopened,
+                                      _Deadlines(days, months)))
             if feedback is not None or due < self.today:
                 measured += 1
                 in_time += feedback is not None and feedback <= due
