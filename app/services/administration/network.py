@@ -26,7 +26,7 @@ class InstitutionSummary:
     """One line of the network's institution list: no report content, only staff counts."""
 
     institution: Institution
-    officers: int
+    officers: int  # active officers with a key pair: the ones new reports are sealed to
     admins: int
 
 
@@ -41,10 +41,16 @@ class NewInstitution:
 
 
 def network_overview(language: str) -> list[InstitutionSummary]:
-    """Every institution with the number of its officers and admins, by name."""
+    """Every institution with the number of its active officers and its admins, by name.
+    An institution without an active officer still takes reports, but only its recovery
+    code can open them."""
     counts = {(institution_id, role): number for institution_id, role, number in
               db.session.execute(select(Membership.institution_id, Membership.role,
                                         func.count())
+                                 .join(User, User.id == Membership.user_id)
+                                 .where((Membership.role != Role.OFFICER)
+                                        | (User.is_active.is_(True)
+                                           & User.public_key.is_not(None)))
                                  .group_by(Membership.institution_id, Membership.role))}
     institutions = db.session.scalars(select(Institution)).all()
     return [InstitutionSummary(institution,

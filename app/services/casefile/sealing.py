@@ -6,13 +6,26 @@ platform admin, a new officer, the server operator) holds no sealed copy and can
 until an entitled reader grants one.
 """
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 
 from app.crypto.envelope import seal, unseal
 from app.crypto.recovery import recovery_key_pair
 from app.extensions import db
 from app.models import Membership, Report, Role, SealedKey, User
 from app.models.institution import Institution
+
+
+def unreadable_reports(institution: Institution) -> int:
+    """How many of the institution's reports no active officer of it holds a key for: only
+    the recovery key opens them (a report that arrived while the institution had no officer,
+    or whose officers were all deactivated or stepped away). Reads every report row of the
+    institution once (an anti-join on sealed keys), never a report's content."""
+    held = exists().where(SealedKey.report_id == Report.id, SealedKey.user_id == User.id,
+                          Membership.user_id == User.id,
+                          Membership.institution_id == Report.institution_id,
+                          Membership.role == Role.OFFICER, User.is_active.is_(True))
+    return db.session.scalar(select(func.count()).select_from(Report).where(
+        Report.institution_id == institution.id, ~held))
 
 
 def entitled_officers(institution: Institution) -> list[User]:
