@@ -98,7 +98,7 @@ def metadata(rng: random.Random, institution, officer_ids: list[int], day: date)
     closed = rng.random() < next(share for days, share in CLOSED_SHARE_BY_AGE if age >= days)
     status = ReportStatus.CLOSED if closed else rng.choice(OPEN_STATUSES)
     case = SimpleNamespace(institution=institution, received_on=received, acknowledged_on=None,
-                           feedback_on=None, closed_on=None, due_on=None)
+                           feedback_on=None, closed_on=None, due_on=None, reopened_on=None)
     if status != ReportStatus.NEW:
         case.acknowledged_on = min(day, received + timedelta(
             days=rng.randint(0, institution.acknowledgement_days)))

@@ -357,7 +357,7 @@ def test_inbox_page_shows_the_counts(seeded):
     assert page_counts(page) == {"Received, waiting to be acknowledged": 2,
                                  "Acknowledged": 1, "Being assessed": 0,
                                  "Under investigation": 0, "Closed": 1, "overdue": 1,
-                                 "due within 3 days": 0}
+                                 "due within 3 days": 0, "waiting for our answer": 0}
     assert "3 cases" in page  # open ones, the default
 
 

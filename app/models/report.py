@@ -181,6 +181,10 @@ Index("ix_report_inbox", Report.institution_id, Report.status, Report.due_on,
       Report.urgent.desc(), Report.id.desc())
 Index("ix_report_inbox_order", Report.institution_id, Report.due_on, Report.urgent.desc(),
       Report.id.desc(), Report.status)
+# The "waiting for our answer" count and the overview's cases a reporter wrote to: a range
+# of each, up to the cap, instead of every case of the institution.
+Index("ix_report_awaiting", Report.institution_id, Report.awaiting_answer_since)
+Index("ix_report_reporter_wrote", Report.institution_id, Report.reporter_wrote_on, Report.id)
 
 
 class SealedKey(db.Model):

@@ -10,13 +10,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from app.services.casefile.labels import MESSAGE_KIND_LABELS
 from app.services.casework.commands import CHOSEN_KINDS, MAX_TEXT
 from app.web.forms import options
 
 _REQUIRED_TEXT = _l("Write something first.")
+_CHOOSE_KIND = _l("Choose what the message is: a question, an update or the feedback.")
 
 
 def _text(label, message=_REQUIRED_TEXT) -> TextAreaField:
@@ -42,11 +43,14 @@ class InboxFilterForm(FlaskForm):
 class ReplyForm(FlaskForm):
     """A message to the reporter."""
 
+    # Our own message for a missing and for a foreign value alike: WTForms' "Not a valid
+    # choice" has no Lithuanian translation.
     kind = RadioField(
         _l("What is this message?"),
         choices=options((kind.value, MESSAGE_KIND_LABELS[kind]) for kind in CHOSEN_KINDS),
-        validators=[DataRequired(_l("Choose what the message is: a question, an update or "
-                                    "the feedback."))],
+        validate_choice=False,
+        validators=[DataRequired(_CHOOSE_KIND),
+                    AnyOf([kind.value for kind in CHOSEN_KINDS], message=_CHOOSE_KIND)],
         description=_l("Only feedback meets the feedback deadline: it tells the reporter "
                        "what has been done or is planned as follow-up, and why. A question "
                        "or an update leaves the deadline running."))

@@ -64,6 +64,9 @@ def upgrade():
     op.create_index('ix_report_inbox_order', 'report', ['institution_id', 'due_on',
                                                         sa.text('urgent DESC'),
                                                         sa.text('id DESC'), 'status'])
+    op.create_index('ix_report_awaiting', 'report', ['institution_id', 'awaiting_answer_since'])
+    op.create_index('ix_report_reporter_wrote', 'report',
+                    ['institution_id', 'reporter_wrote_on', 'id'])
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.alter_column('urgent', server_default=None)
     _backfill(op.get_bind())
@@ -108,6 +111,8 @@ def _backfill(connection):
 
 
 def downgrade():
+    op.drop_index('ix_report_reporter_wrote', table_name='report')
+    op.drop_index('ix_report_awaiting', table_name='report')
     op.drop_index('ix_report_inbox_order', table_name='report')
     op.drop_index('ix_report_inbox', table_name='report')
     op.drop_index('ix_report_statistics', table_name='report')

@@ -29,7 +29,12 @@ from app.services.casefile.content import (
     seal_json,
     stored_file_bytes,
 )
-from app.services.casefile.deadlines import feedback_due, refresh_deadline, today
+from app.services.casefile.deadlines import (
+    acknowledgement_due,
+    feedback_due,
+    refresh_deadline,
+    today,
+)
 from app.services.casefile.labels import STATUS_LABELS
 from app.services.casefile.sealing import (
     entitled_officers,
@@ -163,7 +168,9 @@ def change_status(case: OpenedCase, status: ReportStatus, reason: str,
 def reopen(case: OpenedCase, reason: str) -> None:
     """Reopen a closed case with a reason: it is assessed again, and the reporter is owed
     feedback again, within the institution's feedback period from today. The old outcome
-    stays in the case history. Commits.
+    stays in the case history. It returns to assessment, never to "acknowledged": a case
+    reaches "closed" only through the acknowledgement (:data:`NEXT_STATUSES`), so a closed
+    case has always been acknowledged. Commits.
 
     :raises ServiceError: the case is not closed, or no reason was given.
     """
@@ -249,18 +256,27 @@ def recuse(case: OpenedCase, reason: str) -> None:
 
 def _tell_of_transfer(case: OpenedCase, target: Institution) -> None:
     """The mailbox notice of a transfer, in the reporter's language: to whom, and by when
-    they will hear (the deadlines keep counting from the day the report was sent). The
-    officer's reason is internal and is not repeated."""
+    they will hear (the deadlines keep counting from the day the report was sent, in the
+    receiving institution's periods). The officer's reason is internal and is not repeated.
+    Called after :func:`refresh_deadline`: a case without a deadline (closed, or feedback
+    already given) promises no date."""
     report = case.report
     content, _identity = read_content(report, case.data_key)
     language = content.get("language") or target.languages[0]
     with force_locale(language):
         text = _("Your report has been passed on to %(institution)s, which is competent to "
                  "follow it up. Its integrity officers can read it and will answer you here; "
-                 "your receipt keeps working. The time limits still count from the day you "
-                 "sent the report: you will hear what is being done by %(date)s at the "
-                 "latest.", institution=target.name(language),
-                 date=format_date(feedback_due(report), "long"))
+                 "your receipt keeps working.", institution=target.name(language))
+        if report.due_on is not None and report.acknowledged_on is None:
+            text += " " + _("The time limits still count from the day you sent the report: "
+                            "its receipt will be acknowledged by %(acknowledgement)s, and you "
+                            "will hear what is being done by %(date)s at the latest.",
+                            acknowledgement=format_date(acknowledgement_due(report), "long"),
+                            date=format_date(feedback_due(report), "long"))
+        elif report.due_on is not None:
+            text += " " + _("The time limits still count from the day you sent the report: "
+                            "you will hear what is being done by %(date)s at the latest.",
+                            date=format_date(feedback_due(report), "long"))
     add_message(report, case.data_key, Author.OFFICER, text, [], case.officer,
                 MessageKind.TRANSFER)
 

@@ -11,15 +11,18 @@ A page costs the same with a hundred cases or a hundred thousand (bench/inbox.py
 because nothing reads a number of rows that grows with the cases:
 
 - The list is never sorted: the database walks an index in the list's order and stops. The
-  order (nearest deadline first, ties newest first, then the cases without a deadline,
-  newest first) is that of ``ix_report_inbox_order`` (institution, due_on, id DESC, status)
-  split where due_on turns NULL, so the list is read in two halves: ``due_on IS NOT NULL
-  ORDER BY due_on, id DESC``, then ``due_on IS NULL ORDER BY id DESC``, each one range of the
-  index. The open-cases filter is ``status != 'closed'``, checked against the index's last
-  column on the way; ``status IN`` (the open ones) would let PostgreSQL read four ranges of
-  ``ix_report_inbox`` and sort them, a plan it picks because it underestimates how many
-  open cases have a deadline. One status is a range of ``ix_report_inbox`` (institution,
-  status, due_on, id DESC), walked the same way.
+  order (nearest deadline first, ties urgent first, then newest first; then the cases
+  without a deadline, urgent first, then newest first) is that of ``ix_report_inbox_order``
+  (institution, due_on, urgent DESC, id DESC, status) split where due_on turns NULL, so the
+  list is read in two halves: ``due_on IS NOT NULL ORDER BY due_on, urgent DESC, id DESC``,
+  then ``due_on IS NULL ORDER BY due_on, urgent DESC, id DESC``, each one range of the
+  index (the second orders by due_on, NULL throughout, because PostgreSQL walks an index
+  past an ``IS NULL`` column only when the order names it). The open-cases filter is
+  ``status != 'closed'``, checked against the index's last column on the way; ``status IN``
+  (the open ones) would let PostgreSQL read four ranges of ``ix_report_inbox`` and sort
+  them, a plan it picks because it underestimates how many open cases have a deadline. One
+  status is a range of ``ix_report_inbox`` (institution, status, due_on, urgent DESC,
+  id DESC), walked the same way.
 - Why two halves and no expression index or sort column: SQLite puts NULL dates first,
   PostgreSQL last, so neither ``ORDER BY due_on IS NULL`` nor ``NULLS LAST`` is an index order
   on both. An expression index (on ``due_on IS NULL``) SQLite cannot reflect: Alembic skips
@@ -40,12 +43,10 @@ Every case read is checked against the officer's key (one lookup in sealed_key's
 index), which is what the caps bound. What still grows: a filter on category or assignee
 that matches few cases walks the index past the ones it skips (a row lookup each), up to
 the whole institution when nothing matches (the possible-flood and waiting-for-our-answer
-filters, the "waiting" count and the overview's list of cases a reporter wrote to likewise:
-none of their columns leads an index, because they are set on few cases at a time); and
-page n reads n pages of ids.
-
-Urgent cases come first among equal deadlines (``Report.urgent`` is the index's next
-column, descending), so the order is still the index's own.
+filters likewise); and page n reads n pages of ids. The "waiting" count and the overview's
+list of cases a reporter wrote to (``reporter_replied``) are ranges of their own indexes,
+``ix_report_awaiting`` (institution, awaiting_answer_since) and ``ix_report_reporter_wrote``
+(institution, reporter_wrote_on, id), read up to their caps.
 """
 
 from dataclasses import dataclass
@@ -169,9 +170,12 @@ def _dated(query: Select) -> Select:
 
 
 def _undated(query: Select) -> Select:
-    """The rest of the list: cases without a deadline, urgent first, then newest first."""
-    return query.where(Report.due_on.is_(None)).order_by(Report.urgent.desc(),
-                                                         Report.id.desc())
+    """The rest of the list: cases without a deadline, urgent first, then newest first.
+
+    It orders by due_on too, NULL throughout: PostgreSQL takes ``due_on IS NULL`` for a
+    range of the index but not for a constant, so without it it sorts the whole half."""
+    return query.where(Report.due_on.is_(None)).order_by(
+        Report.due_on, Report.urgent.desc(), Report.id.desc())
 
 
 def _capped(query: Select, limit: int):
