@@ -75,7 +75,7 @@ def mailbox_sign_in():
     try:
         token = sign_in(form.receipt.data)
     except STORAGE_ERRORS as error:
-        return not_stored(error, lambda: _sign_in_page(form, not_stored=True)[0])
+        return not_stored(error, lambda: _sign_in_page(form, not_stored=True))
     except ServiceError as error:
         form.receipt.errors = [str(error)]
         return _sign_in_page(form, status=400)
@@ -127,8 +127,8 @@ def _kept_page(form: MessageForm):
     reporter = resume(session.get(SESSION_KEY), extend=False)
     if reporter is None:
         return _sign_in_page(ReceiptForm(pending_message=form.text.data or ""),
-                             not_stored=True)[0]
-    return _mailbox_page(reporter, form, not_stored=True)[0]
+                             not_stored=True)
+    return _mailbox_page(reporter, form, not_stored=True)
 
 
 @bp.get("/mailbox/files/<file_ref>")

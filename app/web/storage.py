@@ -27,7 +27,8 @@ NOT_STORED_BACK = _l("The service could not store it just now, and nothing was s
 
 
 def not_stored(error: Exception, page: Callable[[], object]):
-    """The response to a failed write: ``page()`` rebuilt after a rollback, as 503."""
+    """The response to a failed write: ``page()`` (a body, or body and status) rebuilt after
+    a rollback, as 503."""
     db.session.rollback()
     # The class only: a database's message can quote the statement's parameters.
     current_app.logger.warning("storage failed at %s: %s", request.endpoint,
