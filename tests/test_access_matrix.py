@@ -74,6 +74,7 @@ ACCESS_RULES = {
     "admin.recover": "institution:institution_admin",
     "admin.settings": "institution:institution_admin",
     "admin.recovery_code": "institution:institution_admin",
+    "admin.recovery_grant": "institution:institution_admin",
     "admin.audit_log": "institution:institution_admin",
     "admin.sharing": "institution:institution_admin",
     # The network.

@@ -222,7 +222,7 @@ def test_deactivating_an_officer_ends_their_sessions_and_blocks_sign_in(seeded, 
     assert officer.get("/staff/i/utena/cases").status_code == 302  # back to sign-in
     assert password_step(seeded, OFFICER1, DEMO_PASSWORD) == 200  # refused
     [entry] = entries(seeded, "account_deactivated")
-    assert entry.detail == {"user": target}
+    assert entry.detail == {"user": target, "left_unreadable": 0}
     post(admin, f"/staff/i/utena/admin/members/{target}/reactivate", {},
          f"/staff/i/utena/admin/members/{target}")
     assert password_step(seeded, OFFICER1, DEMO_PASSWORD) == 302

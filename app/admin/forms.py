@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Regexp, Valida
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.languages import LANGUAGE_NAMES, LANGUAGES
-from app.models import Institution, InstitutionKind, Jurisdiction, Role
+from app.models import Institution, InstitutionKind, Jurisdiction, Role, User
 from app.models.institution import (
     DEFAULT_ACKNOWLEDGEMENT_DAYS,
     DEFAULT_FEEDBACK_MONTHS,
@@ -28,6 +28,7 @@ from app.services import ServiceError
 from app.services.accounts.users import normalise_email
 from app.services.administration.institutions import JURISDICTION_LABELS, KIND_LABELS, SLUG_PATTERN
 from app.services.administration.members import ROLE_LABELS, Member
+from app.services.administration.recovery_grant import GrantRefused, GrantScope
 from app.services.administration.settings import (
     ACKNOWLEDGEMENT_DAYS,
     FEEDBACK_MONTHS,
@@ -108,8 +109,17 @@ def _email(label):
     ], render_kw={"autocomplete": "off"})
 
 
+class UnshownTextField(StringField):
+    """A text field whose value is never written back into the page: the recovery code
+    opens every report of the institution, so a page answering with an error (kept by the
+    browser's history or a proxy) must not hold it."""
+
+    def _value(self) -> str:
+        return ""
+
+
 def _recovery_code(label):
-    return StringField(label, validators=[
+    return UnshownTextField(label, validators=[
         DataRequired(_l("Enter the recovery code.")),
         Length(max=200, message=_l("This is not the institution's recovery code.")),
     ], description=_l("48 letters and digits, as printed. Hyphens, spaces and lower case "
@@ -134,6 +144,7 @@ class RolesForm(FlaskForm):
 
     officer = BooleanField(ROLE_LABELS[Role.OFFICER])
     institution_admin = BooleanField(ROLE_LABELS[Role.INSTITUTION_ADMIN])
+    confirmed = BooleanField()  # set by the button of the unreadable-reports warning
     submit = SubmitField(_l("Save roles"))
 
     def fill(self, member: Member) -> None:
@@ -162,6 +173,44 @@ class RecoverAccountForm(FlaskForm):
             for m in members if not m.invitation_pending and m.user.id != admin_id]
         if chosen is not None and not self.is_submitted():
             self.person.data = chosen
+
+
+class RecoveryGrantForm(FlaskForm):
+    """Seal reports to chosen officers with the recovery code."""
+
+    # Checked by the service, which says in words what is wrong with a choice.
+    officers = CheckboxesField(_l("Officers who get access"), coerce=int, validate_choice=False,
+                               validators=[at_least_one(_l("Choose at least one officer."))])
+    scope = RadioField(_l("Which reports"), default=GrantScope.UNREADABLE.value, choices=[
+        SelectChoice(GrantScope.UNREADABLE.value, _l("Every report no active officer can read")),
+        SelectChoice(GrantScope.CHOSEN.value, _l("Only the reports ticked in the list")),
+        SelectChoice(GrantScope.ALL.value, _l("Every report of the institution, for officers "
+                                              "who have no access yet")),
+    ])
+    # The list shows reports no active officer can read; one that became readable since
+    # the page was made is simply skipped by the service, not refused as a bad choice.
+    reports = SelectMultipleField(_l("Reports"), validate_choice=False)
+    recovery_code = _recovery_code(_l("The institution's recovery code"))
+    submit = SubmitField(_l("Grant access"))
+
+    def offer(self, officers: list[User]) -> None:
+        """Offer the institution's active officers with a key pair."""
+        self.officers.choices = [SelectChoice(officer.id, officer.display_name)
+                                 for officer in officers]
+
+    def chosen_scope(self) -> GrantScope:
+        """The scope chosen."""
+        return GrantScope(self.scope.data)
+
+    def refused(self, error: GrantRefused) -> None:
+        """Show a refusal next to the field it is about."""
+        self[error.about].errors.append(str(error))
+
+
+class ConfirmForm(FlaskForm):
+    """A step asked again after a warning: ``confirmed`` is set by the warning's button."""
+
+    confirmed = BooleanField()
 
 
 class RecoveryCodeForm(FlaskForm):

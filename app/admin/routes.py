@@ -11,11 +11,13 @@ from flask_babel import gettext as _
 
 from app.admin import bp
 from app.admin.forms import (
+    ConfirmForm,
     InstitutionForm,
     InviteForm,
     NewInstitutionForm,
     RecoverAccountForm,
     RecoveryCodeForm,
+    RecoveryGrantForm,
     RolesForm,
     SettingsForm,
 )
@@ -27,6 +29,7 @@ from app.services.administration.institutions import find_institution
 from app.services.administration.members import (
     ROLE_LABELS,
     Member,
+    WouldLeaveUnreadable,
     change_roles,
     deactivate,
     find_member,
@@ -37,7 +40,13 @@ from app.services.administration.members import (
 )
 from app.services.administration.network import create_institution_with_admin, network_overview
 from app.services.administration.recovery_code import regenerate_recovery_code
+from app.services.administration.recovery_grant import (
+    GrantRefused,
+    grant_with_recovery_code,
+    grantable_officers,
+)
 from app.services.administration.settings import change_settings
+from app.services.casefile.sealing import unreadable_report_list, unreadable_reports
 from app.services.casework import notifications
 from app.web.forms import ButtonForm
 from app.web.guards import current_staff, institution_role, network_role
@@ -156,7 +165,11 @@ def member_roles(institution, user_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        change_roles(found.user, institution, form.roles(), _me())
+        change_roles(found.user, institution, form.roles(), _me(),
+                     confirmed=form.confirmed.data)
+    except WouldLeaveUnreadable as pending:
+        return _confirm_unreadable(institution, found, pending, "admin.member_roles",
+                                   roles=form.roles())
     except ServiceError as error:
         return _member_page(institution, found, form, roles_error=str(error), status=400)
     flash(_("The roles of %(name)s have been saved.", name=found.user.display_name))
@@ -167,12 +180,24 @@ def member_roles(institution, user_id: int):
     return redirect(url_for("admin.member", slug=institution.slug, user_id=user_id))
 
 
-def _switch(institution, user_id: int, operation, done: str):
+def _confirm_unreadable(institution, member, pending: WouldLeaveUnreadable, endpoint: str,
+                        roles=frozenset()):
+    """Ask again before a step leaves reports readable by no active officer, naming them
+    (metadata only); the button repeats the step with ``confirmed``."""
+    return render_template("admin/confirm_unreadable.html", institution=institution,
+                           member=member, reports=pending.reports, total=pending.total,
+                           endpoint=endpoint, roles=roles)
+
+
+def _switch(institution, user_id: int, operation, done: str, **options):
     found = _member_or_404(institution, user_id)
-    if not ButtonForm().validate_on_submit():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        operation(found.user, institution, _me())
+        operation(found.user, institution, _me(), **options)
+    except WouldLeaveUnreadable as pending:
+        return _confirm_unreadable(institution, found, pending, "admin.deactivate")
     except ServiceError as error:
         return _member_page(institution, found, error=str(error), status=400)
     flash(done % {"name": found.user.display_name})
@@ -182,9 +207,11 @@ def _switch(institution, user_id: int, operation, done: str):
 @bp.post("/i/<slug>/admin/members/<int:user_id>/deactivate", endpoint="deactivate")
 @institution_role(Role.INSTITUTION_ADMIN)
 def deactivate_member(institution, user_id: int):
-    """Block a member's account: sessions end, sign-in is refused."""
+    """Block a member's account: sessions end, sign-in is refused. When they are the last
+    active officer holding some reports' keys, a confirmation names those reports first."""
     return _switch(institution, user_id, deactivate,
-                   _("The account of %(name)s has been deactivated."))
+                   _("The account of %(name)s has been deactivated."),
+                   confirmed=ConfirmForm().confirmed.data)
 
 
 @bp.post("/i/<slug>/admin/members/<int:user_id>/reactivate", endpoint="reactivate")
@@ -250,6 +277,32 @@ def recovery_code(institution):
             return render_template("admin/recovery_code_new.html", institution=institution,
                                    code=code)
     return render_template("admin/recovery_code.html", institution=institution, form=form)
+
+
+# Reports listed on the grant page, oldest first.
+GRANT_LISTED = 200
+
+
+@bp.route("/i/<slug>/admin/recovery-grant", methods=["GET", "POST"])
+@institution_role(Role.INSTITUTION_ADMIN)
+def recovery_grant(institution):
+    """Open reports for chosen officers with the recovery code (see
+    app/services/administration/recovery_grant.py)."""
+    form = RecoveryGrantForm()
+    form.offer(grantable_officers(institution))
+    if form.validate_on_submit():
+        try:
+            result = grant_with_recovery_code(
+                institution, form.recovery_code.data, form.officers.data,
+                form.chosen_scope(), form.reports.data or [], _me())
+        except GrantRefused as error:
+            form.refused(error)
+        else:
+            return render_template("admin/recovery_granted.html", institution=institution,
+                                   result=result)
+    return render_template("admin/recovery_grant.html", institution=institution, form=form,
+                           listed=unreadable_report_list(institution, GRANT_LISTED),
+                           total=unreadable_reports(institution))
 
 
 def page_window(page: int, pages: int) -> list[int | None]:

@@ -62,6 +62,7 @@ ACTIONS = {
     "settings_changed": _l("Settings changed"),
     "institution_created": _l("Institution created"),
     "recovery_code_regenerated": _l("Recovery code regenerated"),
+    "recovery_grant": _l("Access granted with the recovery code"),
     "case_deleted": _l("Case deleted after the retention period"),
     "assessment_started": _l("Self-assessment started"),
     "assessment_finalised": _l("Self-assessment finalised"),

@@ -52,3 +52,11 @@ def staff_navigation() -> Navigation | None:
     entries.append((url_for("staff.account"), _("Your account")))
     return Navigation(user.display_name, [NavLink(url, label, url == request.path)
                                           for url, label in entries])
+
+
+def administers(institution) -> bool:
+    """Whether the signed-in staff member is an administrator of the institution (for a
+    link only: the pages behind it check on their own)."""
+    staff = current_staff()
+    return staff is not None and permissions.has_role(staff.user, institution,
+                                                      Role.INSTITUTION_ADMIN)

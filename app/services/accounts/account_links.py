@@ -58,7 +58,7 @@ from app.services.accounts.users import (
     normalise_email,
 )
 from app.services.administration.institutions import check_recovery_code
-from app.services.casefile.sealing import recovery_data_key, seal_to_officer
+from app.services.casefile.sealing import recovery_opener, seal_to_officer
 from app.services.casework import notifications
 
 TOKEN_BYTES = 32
@@ -332,9 +332,10 @@ def recover_account(user: User, institution: Institution, recovery_code: str,
         SealedKey.user_id == user.id)).all()
     db.session.execute(SealedKey.__table__.delete().where(SealedKey.user_id == user.id))
     db.session.flush()
+    opener = recovery_opener(recovery_code)
     for report in reports:
         if report.institution_id == institution.id:
-            seal_to_officer(report, recovery_data_key(report, recovery_code), user)
+            seal_to_officer(report, opener(report), user)
     link, token = _new_link(user, LinkPurpose.RECOVERY, by)
     link.wrapped_private_key = wrap_private_key(private_key, _derive(token, b"wrap"),
                                                 user.public_key)

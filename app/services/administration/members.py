@@ -19,6 +19,7 @@ from app.services.accounts import account_links
 from app.services.accounts.permissions import belongs_only_to, roles_in
 from app.services.accounts.staff_sessions import end_all_sessions
 from app.services.accounts.users import check_may_be_officer
+from app.services.casefile.sealing import readable_only_by, readable_only_by_count
 
 ROLE_LABELS = {
     Role.OFFICER: _l("Integrity officer"),
@@ -67,6 +68,31 @@ def find_member(institution: Institution, user_id: int) -> Member | None:
     return Member(user, frozenset(roles)) if roles else None
 
 
+# Reports listed on the confirmation page before someone's leaving makes them unreadable.
+UNREADABLE_LISTED = 50
+
+
+class WouldLeaveUnreadable(ServiceError):
+    """The change would leave reports that no other active officer can open: only the
+    recovery code opens them until a grant. Asked again with ``confirmed=True``."""
+
+    def __init__(self, reports: list[Report], total: int):
+        super().__init__(_("Only this person can open some of the institution's reports."))
+        self.reports, self.total = reports, total
+
+
+def _check_leaves_readable(user: User, institution: Institution, confirmed: bool) -> None:
+    """:raises WouldLeaveUnreadable: unless confirmed, when the person holds the only key
+    of an active officer to some reports."""
+    if confirmed or not user.is_active:
+        return
+    reports = readable_only_by(user, institution, UNREADABLE_LISTED)
+    if reports:
+        total = (len(reports) if len(reports) < UNREADABLE_LISTED
+                 else readable_only_by_count(user, institution))
+        raise WouldLeaveUnreadable(reports, total)
+
+
 def _not_a_member() -> ServiceError:
     return ServiceError(_("This person is not a member of the institution."))
 
@@ -89,13 +115,16 @@ def _active_admins(institution: Institution) -> int:
                Membership.role == Role.INSTITUTION_ADMIN, User.is_active.is_(True))) or 0
 
 
-def change_roles(user: User, institution: Institution, roles: set[Role], by: User) -> None:
+def change_roles(user: User, institution: Institution, roles: set[Role], by: User, *,
+                 confirmed: bool = False) -> None:
     """Give a member exactly these roles in the institution (none removes them from it).
 
     Losing the officer role also removes their copies of the institution's case keys:
     access ends cryptographically, not only by permission. If they become an officer again,
     earlier cases need a grant from an officer who can open them.
 
+    :raises WouldLeaveUnreadable: unless confirmed, the officer role is taken from the
+        last active officer holding some reports' keys.
     :raises ServiceError: not a member; the institution would lose its last active admin;
         a network role given officer rights.
     """
@@ -111,6 +140,8 @@ def change_roles(user: User, institution: Institution, roles: set[Role], by: Use
             and _active_admins(institution) <= 1):
         raise ServiceError(_("The institution needs at least one active administrator. "
                              "Make someone else an administrator first."))
+    if Role.OFFICER in removed:
+        _check_leaves_readable(user, institution, confirmed)
     for membership in list(user.memberships):
         if membership.institution_id == institution.id and membership.role in removed:
             user.memberships.remove(membership)
@@ -140,20 +171,25 @@ def _check_may_block(user: User, institution: Institution, by: User) -> None:
                              "only its roles here can be changed: remove them instead."))
 
 
-def deactivate(user: User, institution: Institution, by: User) -> None:
+def deactivate(user: User, institution: Institution, by: User, *,
+               confirmed: bool = False) -> None:
     """Block an account: every session ends, unused account links are voided, no new case
     is sealed to it and it cannot sign in. Its existing key copies stay for reactivation.
 
+    :raises WouldLeaveUnreadable: unless confirmed, the person is the last active officer
+        holding some reports' keys.
     :raises ServiceError: see :func:`_check_may_block`.
     """
     _check_may_block(user, institution, by)
     if not user.is_active:
         return
+    _check_leaves_readable(user, institution, confirmed)
     user.is_active = False
     end_all_sessions(user)
     db.session.execute(delete(AccountLink).where(AccountLink.user_id == user.id,
                                                  AccountLink.used_at.is_(None)))
-    audit.record("account_deactivated", actor=by, institution=institution, user=user.id)
+    audit.record("account_deactivated", actor=by, institution=institution, user=user.id,
+                 left_unreadable=readable_only_by_count(user, institution))
     db.session.commit()
 
 

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import Institution, Report, User
 from app.services import audit
 from app.services.administration.institutions import check_recovery_code
-from app.services.casefile.sealing import recovery_data_key, reseal_recovery_key
+from app.services.casefile.sealing import recovery_opener, reseal_recovery_key
 
 
 def regenerate_recovery_code(institution: Institution, current_code: str, by: User) -> str:
@@ -24,7 +24,8 @@ def regenerate_recovery_code(institution: Institution, current_code: str, by: Us
     check_recovery_code(institution, current_code)
     reports = db.session.scalars(select(Report).where(
         Report.institution_id == institution.id, Report.recovery_key.is_not(None))).all()
-    data_keys = [(report, recovery_data_key(report, current_code)) for report in reports]
+    opener = recovery_opener(current_code)
+    data_keys = [(report, opener(report)) for report in reports]
     new_code = new_recovery_code()
     institution.recovery_public_key = recovery_public_key(new_code)
     for report, data_key in data_keys:

@@ -77,6 +77,13 @@ def read_content(report: Report, data_key: bytes) -> tuple[dict, dict | None]:
     return content, identity
 
 
+def excluded_by_reporter(report: Report, data_key: bytes) -> set[int]:
+    """Ids of the officers the reporter asked to keep out of the report (its body only is
+    opened, never the identity section)."""
+    content = open_json(data_key, report.content, report.ref, "content")
+    return set(content.get("excluded_officers", []))
+
+
 def _attachment_context(report: Report, attachment: Attachment, field: str) -> tuple[str, ...]:
     """Bound to the report, the row and the message it came with ("" for the report itself),
     so a file cannot be moved to another message either."""

@@ -7,6 +7,7 @@ until an entitled reader grants one.
 """
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
 from app.crypto.envelope import seal, unseal
 from app.crypto.recovery import recovery_key_pair
@@ -15,17 +16,58 @@ from app.models import Membership, Report, Role, SealedKey, User
 from app.models.institution import Institution
 
 
+def _held_by_active_officer(besides: User | None = None):
+    """A report's key is held by an active officer of its institution (other than
+    ``besides``). Aliased, so that it correlates only with the report of a query that may
+    itself join sealed keys or accounts."""
+    key, holder, membership = aliased(SealedKey), aliased(User), aliased(Membership)
+    condition = exists().where(key.report_id == Report.id, key.user_id == holder.id,
+                               membership.user_id == holder.id,
+                               membership.institution_id == Report.institution_id,
+                               membership.role == Role.OFFICER, holder.is_active.is_(True))
+    return condition if besides is None else condition.where(holder.id != besides.id)
+
+
+def unreadable_condition():
+    """Reports no active officer of their institution holds a key for: only the recovery
+    key opens them."""
+    return ~_held_by_active_officer()
+
+
 def unreadable_reports(institution: Institution) -> int:
     """How many of the institution's reports no active officer of it holds a key for: only
     the recovery key opens them (a report that arrived while the institution had no officer,
     or whose officers were all deactivated or stepped away). Reads every report row of the
     institution once (an anti-join on sealed keys), never a report's content."""
-    held = exists().where(SealedKey.report_id == Report.id, SealedKey.user_id == User.id,
-                          Membership.user_id == User.id,
-                          Membership.institution_id == Report.institution_id,
-                          Membership.role == Role.OFFICER, User.is_active.is_(True))
     return db.session.scalar(select(func.count()).select_from(Report).where(
-        Report.institution_id == institution.id, ~held))
+        Report.institution_id == institution.id, unreadable_condition()))
+
+
+def unreadable_report_list(institution: Institution, limit: int) -> list[Report]:
+    """The oldest of those reports first, at most ``limit`` (metadata only)."""
+    return list(db.session.scalars(select(Report).where(
+        Report.institution_id == institution.id, unreadable_condition())
+        .order_by(Report.received_on, Report.id).limit(limit)))
+
+
+def _readable_only_by(user: User, institution: Institution):
+    return select(Report).join(SealedKey).where(
+        Report.institution_id == institution.id, SealedKey.user_id == user.id,
+        ~_held_by_active_officer(besides=user))
+
+
+def readable_only_by(user: User, institution: Institution, limit: int) -> list[Report]:
+    """The institution's reports whose key this person holds and no other active officer of
+    it does: they become unreadable (but for the recovery key) when the person leaves.
+    Oldest first, at most ``limit``."""
+    return list(db.session.scalars(_readable_only_by(user, institution)
+                                   .order_by(Report.received_on, Report.id).limit(limit)))
+
+
+def readable_only_by_count(user: User, institution: Institution) -> int:
+    """How many reports :func:`readable_only_by` would list without a limit."""
+    return db.session.scalar(select(func.count()).select_from(
+        _readable_only_by(user, institution).subquery()))
 
 
 def entitled_officers(institution: Institution) -> list[User]:
@@ -102,6 +144,15 @@ def recovery_data_key(report: Report, recovery_code: str) -> bytes:
 
     :raises ValueError: not a recovery code. :raises DecryptionError: not this institution's.
     """
+    return recovery_opener(recovery_code)(report)
+
+
+def recovery_opener(recovery_code: str):
+    """A function that opens reports' data keys with the recovery code, deriving the key
+    pair once for many reports (see :func:`recovery_data_key`)."""
     private_key, _public = recovery_key_pair(recovery_code)
-    return unseal(report.recovery_key or b"", private_key,
-                  *_recovery_context(report, report.institution))
+
+    def data_key(report: Report) -> bytes:
+        return unseal(report.recovery_key or b"", private_key,
+                      *_recovery_context(report, report.institution))
+    return data_key

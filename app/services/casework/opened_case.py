@@ -17,6 +17,7 @@ from app.services import audit
 from app.services.casefile.content import (
     Download,
     decrypted_file,
+    excluded_by_reporter,
     new_ref,
     open_json,
     read_content,
@@ -100,8 +101,7 @@ def note_text(case: OpenedCase, note: CaseNote) -> str:
 
 def excluded_officers(case: OpenedCase) -> list[int]:
     """Officers the reporter asked to keep out of this case."""
-    content, _identity = read_content(case.report, case.data_key)
-    return list(content.get("excluded_officers", []))
+    return sorted(excluded_by_reporter(case.report, case.data_key))
 
 
 def readers(report: Report) -> list[User]:
