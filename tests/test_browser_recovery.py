@@ -135,7 +135,6 @@ def test_a_report_to_an_institution_without_officers_is_granted_and_read(served,
         form.locator("input[name=recovery_code]").fill(code.lower().replace("-", " "))
         follow(admin, form.locator("[type=submit]"))
         assert "1 report can now be opened" in admin.locator("main").inner_text()
-        assert code not in admin.content()
         assert_accessible(axe, admin)
         admin.screenshot(path=output_dir / "recovery-granted.png", full_page=True)
 

@@ -39,6 +39,7 @@ from app.services.administration.settings import (
     parse_origins,
 )
 from app.services.casefile.categories import CATEGORY_LABELS
+from app.web.forms import ButtonForm
 
 RANGE_MESSAGE = _l("Enter a whole number from %(min)s to %(max)s.")
 
@@ -207,8 +208,9 @@ class RecoveryGrantForm(FlaskForm):
         self[error.about].errors.append(str(error))
 
 
-class ConfirmForm(FlaskForm):
-    """A step asked again after a warning: ``confirmed`` is set by the warning's button."""
+class ConfirmForm(ButtonForm):
+    """A button whose step may be asked again after a warning: ``confirmed`` is set by the
+    warning's button."""
 
     confirmed = BooleanField()
 

@@ -40,13 +40,13 @@ from app.services.administration.members import (
 )
 from app.services.administration.network import create_institution_with_admin, network_overview
 from app.services.administration.recovery_code import regenerate_recovery_code
-from app.services.administration.recovery_grant import (
-    GrantRefused,
-    grant_with_recovery_code,
-    grantable_officers,
-)
+from app.services.administration.recovery_grant import GrantRefused, grant_with_recovery_code
 from app.services.administration.settings import change_settings
-from app.services.casefile.sealing import unreadable_report_list, unreadable_reports
+from app.services.casefile.sealing import (
+    entitled_officers,
+    unreadable_report_list,
+    unreadable_reports,
+)
 from app.services.casework import notifications
 from app.web.forms import ButtonForm
 from app.web.guards import current_staff, institution_role, network_role
@@ -189,11 +189,12 @@ def _confirm_unreadable(institution, member, pending: WouldLeaveUnreadable, endp
                            endpoint=endpoint, roles=roles)
 
 
-def _switch(institution, user_id: int, operation, done: str, **options):
+def _switch(institution, user_id: int, operation, done: str, *, confirmable: bool = False):
     found = _member_or_404(institution, user_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    options = {"confirmed": form.confirmed.data} if confirmable else {}
     try:
         operation(found.user, institution, _me(), **options)
     except WouldLeaveUnreadable as pending:
@@ -210,8 +211,7 @@ def deactivate_member(institution, user_id: int):
     """Block a member's account: sessions end, sign-in is refused. When they are the last
     active officer holding some reports' keys, a confirmation names those reports first."""
     return _switch(institution, user_id, deactivate,
-                   _("The account of %(name)s has been deactivated."),
-                   confirmed=ConfirmForm().confirmed.data)
+                   _("The account of %(name)s has been deactivated."), confirmable=True)
 
 
 @bp.post("/i/<slug>/admin/members/<int:user_id>/reactivate", endpoint="reactivate")
@@ -289,7 +289,7 @@ def recovery_grant(institution):
     """Open reports for chosen officers with the recovery code (see
     app/services/administration/recovery_grant.py)."""
     form = RecoveryGrantForm()
-    form.offer(grantable_officers(institution))
+    form.offer(entitled_officers(institution))
     if form.validate_on_submit():
         try:
             result = grant_with_recovery_code(
@@ -302,7 +302,7 @@ def recovery_grant(institution):
                                    result=result)
     return render_template("admin/recovery_grant.html", institution=institution, form=form,
                            listed=unreadable_report_list(institution, GRANT_LISTED),
-                           total=unreadable_reports(institution))
+                           unreadable=unreadable_reports(institution))
 
 
 def page_window(page: int, pages: int) -> list[int | None]:

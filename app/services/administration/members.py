@@ -81,16 +81,21 @@ class WouldLeaveUnreadable(ServiceError):
         self.reports, self.total = reports, total
 
 
-def _check_leaves_readable(user: User, institution: Institution, confirmed: bool) -> None:
-    """:raises WouldLeaveUnreadable: unless confirmed, when the person holds the only key
-    of an active officer to some reports."""
-    if confirmed or not user.is_active:
-        return
+def _left_unreadable(user: User, institution: Institution, confirmed: bool) -> int:
+    """How many reports no active officer could open once this person stops being one.
+
+    :raises WouldLeaveUnreadable: unless confirmed, when there are any.
+    """
+    if not user.is_active:
+        return 0
+    if confirmed:
+        return readable_only_by_count(user, institution)
     reports = readable_only_by(user, institution, UNREADABLE_LISTED)
     if reports:
         total = (len(reports) if len(reports) < UNREADABLE_LISTED
                  else readable_only_by_count(user, institution))
         raise WouldLeaveUnreadable(reports, total)
+    return 0
 
 
 def _not_a_member() -> ServiceError:
@@ -140,8 +145,8 @@ def change_roles(user: User, institution: Institution, roles: set[Role], by: Use
             and _active_admins(institution) <= 1):
         raise ServiceError(_("The institution needs at least one active administrator. "
                              "Make someone else an administrator first."))
-    if Role.OFFICER in removed:
-        _check_leaves_readable(user, institution, confirmed)
+    if Role.OFFICER in removed and not confirmed:
+        _left_unreadable(user, institution, confirmed=False)
     for membership in list(user.memberships):
         if membership.institution_id == institution.id and membership.role in removed:
             user.memberships.remove(membership)
@@ -183,13 +188,13 @@ def deactivate(user: User, institution: Institution, by: User, *,
     _check_may_block(user, institution, by)
     if not user.is_active:
         return
-    _check_leaves_readable(user, institution, confirmed)
+    left_unreadable = _left_unreadable(user, institution, confirmed)
     user.is_active = False
     end_all_sessions(user)
     db.session.execute(delete(AccountLink).where(AccountLink.user_id == user.id,
                                                  AccountLink.used_at.is_(None)))
     audit.record("account_deactivated", actor=by, institution=institution, user=user.id,
-                 left_unreadable=readable_only_by_count(user, institution))
+                 left_unreadable=left_unreadable)
     db.session.commit()
 
 

@@ -62,11 +62,6 @@ class GrantResult:
     remaining: int  # reports in scope left for another grant (over MAX_REPORTS_PER_GRANT)
 
 
-def grantable_officers(institution: Institution) -> list[User]:
-    """The people a grant can go to: active officers of the institution with a key pair."""
-    return entitled_officers(institution)
-
-
 def _scoped(institution: Institution, officers: Sequence[User], scope: GrantScope,
             chosen: Collection[str]):
     """The reports in scope that some of the officers hold no key for."""
@@ -95,9 +90,9 @@ def grant_with_recovery_code(institution: Institution, recovery_code: str,
     """
     if not officer_ids:
         raise GrantRefused(_("Choose at least one officer."), "officers")
-    officers = [officer for officer in grantable_officers(institution)
-                if officer.id in set(officer_ids)]
-    if len(officers) != len(set(officer_ids)):
+    wanted = set(officer_ids)
+    officers = [officer for officer in entitled_officers(institution) if officer.id in wanted]
+    if len(officers) != len(wanted):
         raise GrantRefused(_("Access can be granted only to active officers of the "
                              "institution."), "officers")
     if scope == GrantScope.CHOSEN and not chosen:
