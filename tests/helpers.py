@@ -203,3 +203,13 @@ def staff_csrf_token(client) -> str:
     """A CSRF token of a signed-in staff member's session (from the page layout)."""
     with client.get("/staff/overview") as response:
         return STAFF_CSRF.search(text_of(response)).group(1)
+
+
+def follow(page, control) -> None:
+    """Click a link or button and wait until the page it leads to has loaded.
+
+    A bare click returns once the next page has started loading; what a test reads right
+    after it could still be the old page, or half of the new one.
+    """
+    with page.expect_navigation():
+        control.click()

@@ -21,7 +21,7 @@ from app.services.accounts.account_links import _new_link
 from app.services.accounts.users import find_user
 from app.services.administration.institutions import find_institution
 from app.services.demo.network import DEMO_PASSWORD, demo_recovery_code
-from tests.helpers import seed, staff_csrf_token, text_of, totp_code
+from tests.helpers import follow, seed, staff_csrf_token, text_of, totp_code
 from tests.test_admin import (
     ADMIN,
     ANALYST,
@@ -555,13 +555,13 @@ def test_an_officer_of_another_institution_accepts_a_role_in_chromium(
     page.goto(link + "?lang=en")
     assert page.locator("main a.button").inner_text() == "Sign in"
     assert_accessible(axe, page)
-    page.locator("main a.button").click()
+    follow(page, page.locator("main a.button"))
     submit_sign_in(page, BIRZAI_OFFICER)
     secret = page.locator("code.setup-key#setup-key").inner_text().strip()
     submit_code(page, totp_code(secret))
     assert path_of(page).startswith("/staff/link/"), page.locator("main").inner_text()
     assert_accessible(axe, page)
-    page.get_by_role("button", name="Accept the role").click()
+    follow(page, page.get_by_role("button", name="Accept the role"))
 
     assert path_of(page) == "/staff/overview"
     assert "You have accepted the role" in page.locator("main").inner_text()

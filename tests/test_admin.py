@@ -24,6 +24,7 @@ from tests.helpers import (
     SETUP_KEY,
     _catalogue,
     csrf_token,
+    follow,
     officer_private_key,
     seed,
     send_report,
@@ -660,7 +661,7 @@ def submit(page, fields: dict[str, str]) -> None:
     form = page.locator("main form[novalidate]")
     for name, value in fields.items():
         form.locator(f"[name={name}]").fill(value)
-    form.locator("[type=submit]").click()
+    follow(page, form.locator("[type=submit]"))
 
 
 @pytest.mark.browser
@@ -675,7 +676,7 @@ def test_institution_administration_pages_pass_axe(admin_workspace, browser, axe
         page.goto(base + path + "?lang=en")
         assert_accessible(axe, page)
     page.goto(f"{base}/?lang=en")
-    page.locator("main table a").first.click()
+    follow(page, page.locator("main table a").first)
     assert page.locator("main h2#roles-heading").count() == 1
     assert_accessible(axe, page)
     page.goto(f"{base}/settings?lang=en")

@@ -3,7 +3,7 @@
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.helpers import catalogue_translation
+from tests.helpers import catalogue_translation, follow
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_home_page_loads_switches_language_and_is_accessible(served, browser, pa
     page.screenshot(path=output_dir / f"home-{language}.png", full_page=True)
     assert_accessible(browser, page.url)
 
-    page.get_by_role("navigation").get_by_role("link", name=expected["switch_to"]).click()
+    follow(page, page.get_by_role("navigation").get_by_role("link", name=expected["switch_to"]))
     switched = expected["switched"]
     assert page.locator("html").get_attribute("lang") == switched
     assert page.locator("h1").inner_text() == catalogue_translation(
@@ -61,7 +61,7 @@ def test_home_page_loads_switches_language_and_is_accessible(served, browser, pa
 def test_institution_landing_page_loads_and_is_accessible(served, browser, page, language,
                                                           output_dir):
     page.goto(f"{served.base_url}/?lang={language}")
-    page.locator(".institution-list a", has_text="Bir").first.click()
+    follow(page, page.locator(".institution-list a", has_text="Bir").first)
     assert page.url.startswith(f"{served.base_url}/i/birzai")
     assert page.locator("html").get_attribute("lang") == language
     assert page.locator("h1").inner_text().startswith("Bir")

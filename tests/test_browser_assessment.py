@@ -21,11 +21,11 @@ import pytest
 
 from app.languages import LANGUAGES
 from app.services.assessment.questionnaires import current, localized
+from tests.helpers import follow
 from tests.test_browser_staff import (
     assert_accessible,
     assert_language,
     browsing,
-    follow,
     notice,
     officer_enrols,
     path_of,

@@ -15,11 +15,11 @@ import time
 import pyotp
 import pytest
 
+from tests.helpers import follow
 from tests.test_browser_staff import (
     assert_accessible,
     browsing,
     case_links,
-    follow,
     path_of,
     report_concern,
     submit_code,

@@ -28,7 +28,7 @@ from app.services.casework.commands import send_officer_message
 from app.services.casework.opened_case import OpenedCase
 from app.services.demo.network import DEMO_PASSWORD
 from config import TestConfig
-from tests.helpers import catalogue_translation
+from tests.helpers import catalogue_translation, follow
 
 pytestmark = pytest.mark.browser
 
@@ -129,7 +129,7 @@ def open_report_form(page, base_url: str, language: str) -> None:
     """From the institution's landing page, follow the link to the report form."""
     page.goto(f"{base_url}/i/{INSTITUTION}/?lang={language}")
     assert page.locator("html").get_attribute("lang") == language
-    page.locator(f'main a[href="/i/{INSTITUTION}/report"]').click()
+    follow(page, page.locator(f'main a[href="/i/{INSTITUTION}/report"]'))
     assert page.url == f"{base_url}/i/{INSTITUTION}/report"
     assert page.locator("html").get_attribute("lang") == language
     assert page.locator("form select[name=category]").is_visible()
@@ -152,7 +152,7 @@ def fill_report_form(page, answers: dict[str, str]) -> dict[str, str]:
 
 def continue_to_check(page, base_url: str) -> None:
     """Send the form to the check page (nothing is stored yet)."""
-    page.locator("main form button[type=submit]").click()
+    follow(page, page.locator("main form button[type=submit]"))
     assert page.url == f"{base_url}/i/{INSTITUTION}/report"
     errors = page.locator(".error").all_inner_texts()
     assert page.locator("form input[type=file][name=attachments]").count() == 1, errors
@@ -187,7 +187,7 @@ def sign_in(page, receipt: str) -> None:
     """Open the mailbox with the receipt."""
     form = sign_in_form(page)
     form.locator("input[name=receipt]").fill(receipt)
-    form.locator("button[type=submit]").click()
+    follow(page, form.locator("button[type=submit]"))
     page.locator("dl.status").wait_for(state="visible", timeout=15_000)
 
 
@@ -196,12 +196,12 @@ def write_to_officers(page, text: str, name: str, mime_type: str, data: bytes) -
     form = page.locator("form", has=page.locator("textarea[name=text]"))
     form.locator("textarea[name=text]").fill(text)
     attach(form.locator("input[type=file][name=attachments]"), name, mime_type, data)
-    form.locator("button[type=submit]").click()
+    follow(page, form.locator("button[type=submit]"))
 
 
 def sign_out(page) -> None:
     """Press the sign-out button."""
-    page.locator("form.sign-out button[type=submit]").click()
+    follow(page, page.locator("form.sign-out button[type=submit]"))
 
 
 # --- the integrity officer, through the service layer -----------------------------------
@@ -334,7 +334,7 @@ def test_mistakes_are_explained_next_to_the_fields_and_pass_axe(served, browser,
                                                                language):
     # The form sent empty comes back with the error tied to the field that needs it.
     open_report_form(page, served.base_url, language)
-    page.locator("main form button[type=submit]").click()
+    follow(page, page.locator("main form button[type=submit]"))
     described = page.locator("textarea#what_happened[aria-invalid=true]")
     assert described.count() == 1
     error = page.locator("#what_happened-error")
@@ -346,7 +346,7 @@ def test_mistakes_are_explained_next_to_the_fields_and_pass_axe(served, browser,
     # A wrong receipt is refused with an explanation on the receipt field.
     page.goto(f"{served.base_url}/mailbox/")
     sign_in_form(page).locator("input[name=receipt]").fill("0000 0000 0000 0000")
-    sign_in_form(page).locator("button[type=submit]").click()
+    follow(page, sign_in_form(page).locator("button[type=submit]"))
     receipt = page.locator("input#receipt[aria-invalid=true]")
     assert receipt.count() == 1
     assert receipt.input_value() == "", "a receipt is never written back into a page"

@@ -22,7 +22,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from app.services.casefile.attachments import safe_filename
 from app.services.demo.network import DEMO_PASSWORD
-from tests.helpers import catalogue_translation
+from tests.helpers import catalogue_translation, follow
 from tests.support.server import ServedApp, app_environment, flask_command
 from tests.test_browser_reporting import photo_with_location, send_report, sign_in_form
 
@@ -137,12 +137,6 @@ def path_of(page) -> str:
 def assert_language(page, language: str) -> None:
     """The page is in the language."""
     assert page.locator("html").get_attribute("lang") == language, page.url
-
-
-def follow(page, control) -> None:
-    """Click a link or button and wait until the page it leads to has loaded."""
-    with page.expect_navigation():
-        control.click()
 
 
 def notice(page):
