@@ -41,7 +41,7 @@ def mistype(receipt: str, position: int = 11) -> str:
 
 def sign_in_while_derivations_wait(client, typed: str, wait: float):
     """Post a receipt while this test holds the lock that every Argon2id run takes first
-    (app/crypto/kdf.py). Returns (finished before the lock was released, status, page):
+    (app/crypto/kdf.py, QUEUE). Returns (finished before the lock was released, status, page):
     a sign-in that finishes while the lock is held cannot have derived a key."""
     outcome = {}
 
@@ -50,7 +50,7 @@ def sign_in_while_derivations_wait(client, typed: str, wait: float):
             outcome.update(status=response.status_code, page=text_of(response))
 
     thread = threading.Thread(target=attempt, daemon=True)
-    with kdf._ONE_AT_A_TIME:
+    with kdf.QUEUE.turn():
         thread.start()
         thread.join(wait)
         finished_while_held = not thread.is_alive()

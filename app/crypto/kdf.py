@@ -3,6 +3,8 @@
 import secrets
 import threading
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 
 from cryptography.hazmat.primitives import hashes
@@ -17,12 +19,49 @@ MAX_MEMORY_KIB = 1024 * 1024
 MAX_ITERATIONS = 16
 MAX_LANES = 16
 
-# cryptography runs Argon2id lanes on OpenSSL's thread pool, which is capped at the CPU count.
-# Two derivations with several lanes at once in one process then starve each other: they fail
-# with MemoryError or hang for good (seen with cryptography 50 / OpenSSL 4.0 under gunicorn's
-# threads). One derivation already keeps every core busy, so running them one at a time per
-# process costs next to nothing and keeps a burst of reports or logins from freezing workers.
-_ONE_AT_A_TIME = threading.Lock()
+
+class DerivationsBusy(RuntimeError):
+    """More derivations are waiting in this process than it accepts (``QUEUE.bound``)."""
+
+
+class DerivationQueue:
+    """Argon2id runs one at a time per process, and at most ``bound`` wait for their turn.
+
+    cryptography runs Argon2id lanes on OpenSSL's thread pool, which is capped at the CPU
+    count. Two derivations with several lanes at once in one process then starve each
+    other: they fail with MemoryError or hang for good (seen with cryptography 50 / OpenSSL
+    4.0 under gunicorn's threads). One derivation already keeps every core busy, so running
+    them one at a time costs next to nothing. During a burst the line grows instead: past
+    the bound a request is told at once that the service is busy (and keeps what was typed)
+    rather than waiting minutes. ``None`` waits without limit (commands, tests). A
+    derivation for which :data:`PATIENT` is set waits whatever the line's length: the web
+    layer sets it for requests whose uploads took long to arrive, which a busy answer would
+    make the reporter send again.
+    """
+
+    def __init__(self) -> None:
+        self._turn = threading.Lock()
+        self._counting = threading.Lock()
+        self.queued = 0  # running and waiting
+        self.bound: int | None = None
+
+    @contextmanager
+    def turn(self):
+        """Wait for this derivation's turn, or raise DerivationsBusy when the line is full."""
+        with self._counting:
+            if self.bound is not None and self.queued > self.bound and not PATIENT.get():
+                raise DerivationsBusy(f"{self.queued} derivations queued")
+            self.queued += 1
+        try:
+            with self._turn:
+                yield
+        finally:
+            with self._counting:
+                self.queued -= 1
+
+
+QUEUE = DerivationQueue()
+PATIENT: ContextVar[bool] = ContextVar("patient", default=False)
 
 
 @dataclass(frozen=True)
@@ -41,6 +80,10 @@ class KdfCost:
     def as_dict(self) -> dict[str, int]:
         """Plain form for the database."""
         return asdict(self)
+
+    def as_key(self) -> str:
+        """One short text per cost, for a unique column."""
+        return f"argon2id m={self.memory_kib} t={self.iterations} p={self.lanes}"
 
     @classmethod
     def from_dict(cls, data: dict[str, int]) -> "KdfCost":
@@ -74,7 +117,7 @@ def derive_key(secret: str, salt: bytes, cost: KdfCost, purpose: bytes) -> bytes
     )
     # NFC (RFC 8265, OpaqueString): "ė" typed as one code point or as "e" + combining dot
     # must give the same key, or a staff member is locked out of their private key.
-    with _ONE_AT_A_TIME:
+    with QUEUE.turn():
         return kdf.derive(unicodedata.normalize("NFC", secret).encode("utf-8"))
 
 

@@ -71,6 +71,10 @@ class ReceiptScheme(db.Model):
 
     One row per cost ever configured, so raising the cost later keeps old receipts working:
     a receipt login derives under every scheme, whether or not it matches anything.
+    ``current_for`` names the cost a scheme serves (:meth:`KdfCost.as_key`) and is unique,
+    so concurrent first reports agree on one scheme. Rows without it are duplicates an
+    older version created in that race: kept while a report needs them, moved off at the
+    reporter's next sign-in (app/services/reporting/receipts.py).
     """
 
     __tablename__ = "receipt_scheme"
@@ -78,6 +82,7 @@ class ReceiptScheme(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     salt: Mapped[bytes] = mapped_column(LargeBinary(32))
     kdf_params: Mapped[dict] = mapped_column(JSON)
+    current_for: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class Report(db.Model):

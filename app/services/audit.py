@@ -25,6 +25,7 @@ from app.crypto.kdf import expand_key
 from app.extensions import db
 from app.models import AuditEntry, AuditHead, Institution, User
 from app.models.types import as_utc
+from app.services.rows import insert_if_absent
 
 GENESIS = bytes(32)
 
@@ -115,10 +116,11 @@ def record(action: str, *, actor: User | None = None, institution: Institution |
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    if db.session.execute(update(AuditHead).where(AuditHead.id == 1)
-                          .values(appended=AuditHead.appended + 1)).rowcount == 0:
-        db.session.add(AuditHead(id=1, appended=1))
-        db.session.flush()
+    count_in = update(AuditHead).where(AuditHead.id == 1).values(appended=AuditHead.appended + 1)
+    if db.session.execute(count_in).rowcount == 0:
+        # The first entries of a new database: one creates the head, the others wait for it.
+        insert_if_absent(AuditHead, "id", id=1, appended=0)
+        db.session.execute(count_in)
     previous = db.session.scalar(
         select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
     institution_id = institution.id if isinstance(institution, Institution) else institution

@@ -2,7 +2,7 @@
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 
 from app.crypto.envelope import DecryptionError
 from app.crypto.kdf import KdfCost, new_salt
@@ -13,10 +13,12 @@ from app.crypto.receipts import (
     normalise_receipt,
     passes_typo_check,
     unwrap_for_reporter,
+    wrap_for_reporter,
 )
 from app.extensions import db
 from app.models import ReceiptScheme, Report
 from app.services import ServiceError
+from app.services.rows import insert_if_absent
 
 # Shared with the sign-in form, which shows the first for text too long to be a receipt.
 NOT_A_RECEIPT = _l("A receipt has 28 digits in seven groups of four (older receipts have "
@@ -26,14 +28,15 @@ MISTYPED = _l("This receipt has a typing mistake: check each group of four digit
 
 
 def current_scheme() -> ReceiptScheme:
-    """The scheme for the configured Argon2id cost, created on first use."""
+    """The scheme for the configured Argon2id cost, created on first use (once, however
+    many first reports arrive at the same moment)."""
     cost = KdfCost.from_config(current_app.config)
-    for scheme in db.session.scalars(select(ReceiptScheme).order_by(ReceiptScheme.id.desc())):
-        if KdfCost.from_dict(scheme.kdf_params) == cost:
-            return scheme
-    scheme = ReceiptScheme(salt=new_salt(), kdf_params=cost.as_dict())
-    db.session.add(scheme)
-    db.session.flush()
+    serving = select(ReceiptScheme).where(ReceiptScheme.current_for == cost.as_key())
+    scheme = db.session.scalar(serving)
+    if scheme is None:
+        insert_if_absent(ReceiptScheme, "current_for", salt=new_salt(),
+                         kdf_params=cost.as_dict(), current_for=cost.as_key())
+        scheme = db.session.scalars(serving).one()
     return scheme
 
 
@@ -69,7 +72,8 @@ def find_by_receipt(receipt: str) -> tuple[Report, bytes] | None:
     receipt that matches nothing costs exactly what one that matches costs.
     """
     candidates = {}
-    for scheme in db.session.scalars(select(ReceiptScheme).order_by(ReceiptScheme.id)):
+    schemes = db.session.scalars(select(ReceiptScheme).order_by(ReceiptScheme.id)).all()
+    for scheme in schemes:
         keys = derive_receipt_keys(receipt, scheme.salt, KdfCost.from_dict(scheme.kdf_params))
         candidates[keys.locator] = keys
     if not candidates:
@@ -85,4 +89,23 @@ def find_by_receipt(receipt: str) -> tuple[Report, bytes] | None:
                                        report.ref)
     except DecryptionError:
         return None
+    if any(s.id == report.receipt_scheme_id and s.current_for is None for s in schemes):
+        _move_to_current_scheme(report, receipt, data_key)
     return report, data_key
+
+
+def _move_to_current_scheme(report: Report, receipt: str, data_key: bytes) -> None:
+    """Re-derive the reporter's keys of a report left on a duplicate scheme (created by the
+    first-report race of older versions), and drop the duplicate once no report needs it:
+    every sign-in derives under every scheme, so each duplicate slowed them all. The
+    receipt stays the same; the caller commits."""
+    duplicate = report.receipt_scheme_id
+    scheme = current_scheme()
+    keys = derive_receipt_keys(receipt, scheme.salt, KdfCost.from_dict(scheme.kdf_params))
+    report.receipt_scheme_id = scheme.id
+    report.reporter_locator = keys.locator
+    report.reporter_key = wrap_for_reporter(keys, data_key, report.ref)
+    db.session.flush()
+    db.session.execute(delete(ReceiptScheme).where(
+        ReceiptScheme.id == duplicate, ReceiptScheme.current_for.is_(None),
+        ~exists().where(Report.receipt_scheme_id == duplicate)))
