@@ -53,6 +53,12 @@ class Config:
     )
     # hide_parameters keeps bound values (ciphertexts, dates, categories) out of error messages.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    # Database connections per process (kept open, and opened beyond that under load). A
+    # request holds one from its first query to its end, also while its key derivation
+    # waits in line: keep DB_POOL_SIZE + DB_POOL_OVERFLOW above KDF_QUEUE_LIMIT, and the sum
+    # over all processes below PostgreSQL's max_connections (100 by default).
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
+    DB_POOL_OVERFLOW = _env_int("DB_POOL_OVERFLOW", 10)
 
     # Which audiences this instance serves; lets the staff workspace live off the Internet.
     SKAIDRA_SURFACE = os.environ.get("SKAIDRA_SURFACE", "all")
@@ -90,6 +96,10 @@ class Config:
     KDF_MEMORY_KIB = _env_int("KDF_MEMORY_KIB", 65536)
     KDF_ITERATIONS = _env_int("KDF_ITERATIONS", 3)
     KDF_LANES = _env_int("KDF_LANES", 4)
+    # Derivations that may wait in line per process while one runs (about 0.13 s each at the
+    # default cost on two cores); past that, a request is told the service is busy at once,
+    # with what was typed kept (app/crypto/kdf.py, docs/deploy.md section 3).
+    KDF_QUEUE_LIMIT = _env_int("KDF_QUEUE_LIMIT", 8)
 
     # The languages themselves are app.languages.LANGUAGES, a fact of the code, not a setting.
     BABEL_DEFAULT_LOCALE = "lt"
@@ -101,6 +111,12 @@ class Config:
     MAX_FILE_BYTES = _env_int("MAX_FILE_MB", 25) * 1024 * 1024
     MAX_REPORT_BYTES = _env_int("MAX_REPORT_MB", 100) * 1024 * 1024
     MAX_CONTENT_LENGTH = MAX_REPORT_BYTES + 1024 * 1024
+    # Memory per process for request bodies being received (they are never written to disk):
+    # room for 290 uploads of 5 MB at once, or 15 of the largest. Cleaning and encrypting a
+    # received body has room of its own, two more copies of the largest sending. A request
+    # that finds no room waits this long, then is told the service is busy (app/web/capacity.py).
+    UPLOAD_MEMORY_MB = _env_int("UPLOAD_MEMORY_MB", 1536)
+    UPLOAD_WAIT_SECONDS = _env_int("UPLOAD_WAIT_SECONDS", 60)
     # Each PDF is cleaned in a child process with this much address space (the interpreter
     # and pypdf take about 55 MB of it) and this many seconds, wall clock and CPU.
     PDF_CLEAN_MEMORY_MB = _env_int("PDF_CLEAN_MEMORY_MB", 512)

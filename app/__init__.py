@@ -3,11 +3,13 @@
 from pathlib import Path
 
 from flask import Flask, abort, current_app, redirect, request, url_for
+from sqlalchemy import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.utils import host_is_trusted
 
 from app import cli, errors, i18n, log_privacy, security, templating
 from app.extensions import babel, csrf, db, limiter, migrate, overwrite_deleted_content
+from app.web import capacity
 from config import INSTANCE_DIR, Config, create_private_file
 
 
@@ -28,6 +30,9 @@ def create_app(config_class: type[Config]) -> Flask:
 
     # First of all hooks, so that a request for another host is neither counted nor logged.
     app.before_request(_refuse_unlisted_host)
+    # Next, a body is received whole before anything reads the form or the database.
+    capacity.init_app(app)
+    _size_connection_pool(app)
     db.init_app(app)
     overwrite_deleted_content(app)
     _create_sqlite_file_privately(app)
@@ -46,6 +51,17 @@ def create_app(config_class: type[Config]) -> Flask:
     cli.init_app(app)
     _register_blueprints(app)
     return app
+
+
+def _size_connection_pool(app: Flask) -> None:
+    """DB_POOL_SIZE and DB_POOL_OVERFLOW for databases with a connection pool (an in-memory
+    SQLite database has one connection per thread instead)."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        "pool_size": app.config["DB_POOL_SIZE"], "max_overflow": app.config["DB_POOL_OVERFLOW"]}
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -12,10 +12,13 @@ COUNTS_PER_PROCESS = RATE_LIMIT_STORAGE.startswith("memory://")
 
 bind = os.environ.get("SKAIDRA_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "1" if COUNTS_PER_PROCESS else "2"))
-# Threads keep a worker responsive while a slow upload (Tor can take many minutes) arrives;
-# a single worker gets twice as many, so eight requests are served at once either way.
+# A request holds its thread while its body arrives, and an upload over Tor (5 MB at 20 KB/s)
+# takes minutes: threads are many, so that 200 such uploads still leave threads for page
+# views and health checks. A waiting thread costs little (its stack is reserved, not used);
+# what uploads cost is memory, which app/web/capacity.py bounds (UPLOAD_MEMORY_MB), and key
+# derivations wait in a bounded line (KDF_QUEUE_LIMIT). docs/deploy.md section 3 explains.
 worker_class = "gthread"
-threads = int(os.environ.get("SKAIDRA_THREADS", "8" if workers == 1 else "4"))
+threads = int(os.environ.get("SKAIDRA_THREADS", "256"))
 timeout = 120
 
 

@@ -326,3 +326,28 @@ def case_rows(app, ref: str) -> tuple:
         report = db.session.scalar(select(Report).where(Report.ref == ref))
         return (len(report.messages), len(report.notes), len(report.events),
                 report.status, len(report.sealed_keys))
+
+
+def test_a_report_refused_by_another_constraint_is_not_called_sent_already(seeded,
+                                                                          monkeypatch):
+    """Only the report's own confirmation token, stored by a first click, means "sent
+    already"; any other conflict must not tell the reporter their report is stored."""
+    with send_report(seeded.test_client()) as response:
+        assert response.status_code == 200
+    taken = stored_ref(seeded)
+    monkeypatch.setattr("app.services.reporting.intake.new_ref", lambda: taken)
+    client = seeded.test_client()
+    with send_report(client, what_happened="Collides") as response:
+        page = text_of(response)
+        assert response.status_code == 503
+    assert "has been sent already" not in page
+    assert "Nothing was sent" in page and "Collides" in page
+    assert reports(seeded) == 1
+    monkeypatch.undo()
+    with client.post("/i/utena/report/send?lang=en",
+                     data={**_hidden_fields(page), "csrf_token": CSRF.search(page).group(1),
+                           "submission_token": SUBMISSION.search(page).group(1)},
+                     content_type="multipart/form-data") as response:
+        assert response.status_code == 200
+        assert receipt_of(response), "sent again, it is stored"
+    assert reports(seeded) == 2

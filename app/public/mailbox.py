@@ -28,7 +28,7 @@ from app.services.reporting.mailbox import (
 )
 from app.web.downloads import download_response
 from app.web.forms import uploads_of
-from app.web.storage import STORAGE_ERRORS, not_stored
+from app.web.storage import NOT_TAKEN, not_stored
 
 SESSION_KEY = "mailbox"
 
@@ -74,8 +74,8 @@ def mailbox_sign_in():
         return _sign_in_page(form, status=400)
     try:
         token = sign_in(form.receipt.data)
-    except STORAGE_ERRORS as error:
-        return not_stored(error, lambda: _sign_in_page(form, not_stored=True))
+    except NOT_TAKEN as error:
+        return not_stored(error, lambda reason: _sign_in_page(form, not_stored=reason))
     except ServiceError as error:
         form.receipt.errors = [str(error)]
         return _sign_in_page(form, status=400)
@@ -93,8 +93,8 @@ def mailbox_message():
     form = MessageForm()
     try:
         return _send_message(form)
-    except STORAGE_ERRORS as error:
-        return not_stored(error, lambda: _kept_page(form))
+    except NOT_TAKEN as error:
+        return not_stored(error, lambda reason: _kept_page(form, reason))
 
 
 def _send_message(form: MessageForm):
@@ -121,14 +121,14 @@ def _send_message(form: MessageForm):
     return redirect(url_for("public.mailbox"))
 
 
-def _kept_page(form: MessageForm):
+def _kept_page(form: MessageForm, reason: str):
     """After a failed write: the mailbox with the text kept, or, when the session cannot
     be read either, the sign-in page that carries the text on."""
     reporter = resume(session.get(SESSION_KEY), extend=False)
     if reporter is None:
         return _sign_in_page(ReceiptForm(pending_message=form.text.data or ""),
-                             not_stored=True)
-    return _mailbox_page(reporter, form, not_stored=True)
+                             not_stored=reason)
+    return _mailbox_page(reporter, form, not_stored=reason)
 
 
 @bp.get("/mailbox/files/<file_ref>")

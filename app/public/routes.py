@@ -26,7 +26,7 @@ from app.services.reporting.intake import (
 )
 from app.web.forms import uploads_of
 from app.web.lookups import institution_or_404
-from app.web.storage import STORAGE_ERRORS, not_stored
+from app.web.storage import NOT_TAKEN, not_stored
 
 
 @bp.get("/")
@@ -90,9 +90,9 @@ def send_report(slug: str):
     try:
         submitted = submit_report(found, entry_of(form), uploads_of(form.attachments),
                                   form.submission_token.data, flood_check=count_report)
-    except STORAGE_ERRORS as error:
-        return not_stored(error, lambda: render_template(
-            "public/review.html", institution=found, form=form, not_stored=True))
+    except NOT_TAKEN as error:
+        return not_stored(error, lambda reason: render_template(
+            "public/review.html", institution=found, form=form, not_stored=reason))
     except ReportAlreadySent as error:
         return render_template("errors/error.html", code=409, title=error.title,
                                message=str(error)), 409

@@ -143,9 +143,11 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
     try:
         db.session.commit()
     except IntegrityError:
-        # The same confirmation page sent twice at once: the other request stored it.
         db.session.rollback()
-        raise _already_sent() from None
+        if db.session.scalar(select(Report.id).where(Report.submission_digest == digest)):
+            # The same confirmation page sent twice at once: the other request stored it.
+            raise _already_sent() from None
+        raise  # anything else must not tell the reporter their report was stored
     return SubmittedReport(format_receipt(receipt), files, acknowledgement_due(report))
 
 

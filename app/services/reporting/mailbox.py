@@ -208,9 +208,11 @@ def send_reporter_message(reporter: ReporterSignIn, text: str, uploads: list[Upl
     try:
         db.session.commit()
     except IntegrityError:
-        # The same form sent twice at once: the other request stored it.
         db.session.rollback()
-        raise MessageAlreadySent(_("Your message has been sent.")) from None
+        if db.session.scalar(select(Message.id).where(Message.submission_digest == digest)):
+            # The same form sent twice at once: the other request stored it.
+            raise MessageAlreadySent(_("Your message has been sent.")) from None
+        raise  # anything else must not say the message was sent
 
 
 def officer_file(reporter: ReporterSignIn, file_ref: str) -> Download | None:
