@@ -1,5 +1,8 @@
 """Extension singletons, bound to the app in ``create_app``."""
 
+import os
+import sqlite3
+
 from flask import Flask
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -7,6 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -42,9 +46,41 @@ def overwrite_deleted_content(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _secure_delete)
+        if engine.url.database not in (None, "", ":memory:"):
+            _recover_from_read_only(engine, engine.url.database)
 
 
 def _secure_delete(dbapi_connection, _connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
+
+
+def _recover_from_read_only(engine, path: str) -> None:
+    """Replace SQLite connections that were opened while the file could not be written.
+
+    SQLite opens the file read-only when it cannot open it for writing (a full or remounted
+    disk, a wrong mode), and such a connection stays read-only after the file is writable
+    again: pooled, it would fail every write until the process restarts. A connection opened
+    so is dropped when it is next taken from the pool once the file is writable, and any
+    "read-only database" error drops the pool's connections as a lost connection would.
+    """
+
+    def writable() -> bool:
+        return os.access(path, os.W_OK, effective_ids=True)
+
+    @event.listens_for(engine, "connect")
+    def remember(_dbapi_connection, record) -> None:
+        record.info["opened_read_only"] = not writable()
+
+    @event.listens_for(engine, "checkout")
+    def replace(_dbapi_connection, record, _proxy) -> None:
+        if record.info.get("opened_read_only") and writable():
+            raise DisconnectionError("opened while the database file was read-only")
+
+    @event.listens_for(engine, "handle_error")
+    def drop(context) -> None:
+        error = context.original_exception
+        if isinstance(error, sqlite3.OperationalError) and (
+                getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY):
+            context.is_disconnect = True
