@@ -53,15 +53,23 @@ def create_app(config_class: type[Config]) -> Flask:
     return app
 
 
+SQLITE_WRITE_WAIT_SECONDS = 30
+
+
 def _size_connection_pool(app: Flask) -> None:
     """DB_POOL_SIZE and DB_POOL_OVERFLOW for databases with a connection pool (an in-memory
     SQLite database has one connection per thread instead)."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-        "pool_size": app.config["DB_POOL_SIZE"], "max_overflow": app.config["DB_POOL_OVERFLOW"]}
+    options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+               "pool_size": app.config["DB_POOL_SIZE"],
+               "max_overflow": app.config["DB_POOL_OVERFLOW"]}
+    if url.get_backend_name() == "sqlite":
+        # Writers take turns on SQLite: one waits for the others rather than failing after
+        # the driver's 5 s, as many threads may be writing at once.
+        options["connect_args"] = {"timeout": SQLITE_WRITE_WAIT_SECONDS}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _register_blueprints(app: Flask) -> None:

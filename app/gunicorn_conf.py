@@ -17,7 +17,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "1" if COUNTS_PER_PROCESS else "
 # views and health checks. A waiting thread costs little (its stack is reserved, not used);
 # what uploads cost is memory, which app/web/capacity.py bounds (UPLOAD_MEMORY_MB), and key
 # derivations wait in a bounded line (KDF_QUEUE_LIMIT). docs/deploy.md section 3 explains.
-worker_class = "gthread"
+worker_class = "app.gunicorn_worker.Worker"  # gthread, closing connections off its loop
 threads = int(os.environ.get("SKAIDRA_THREADS", "256"))
 timeout = 120
 
