@@ -8,7 +8,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.utils import host_is_trusted
 
 from app import cli, errors, i18n, log_privacy, security, templating
-from app.extensions import babel, csrf, db, limiter, migrate, overwrite_deleted_content
+from app.extensions import (
+    babel,
+    csrf,
+    db,
+    limiter,
+    migrate,
+    overwrite_deleted_content,
+    sqlite_file,
+)
 from app.web import capacity
 from config import INSTANCE_DIR, Config, create_private_file
 
@@ -60,12 +68,12 @@ def _size_connection_pool(app: Flask) -> None:
     """DB_POOL_SIZE and DB_POOL_OVERFLOW for databases with a connection pool (an in-memory
     SQLite database has one connection per thread instead)."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+    if url.get_backend_name() == "sqlite" and not sqlite_file(url):
         return
     options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
                "pool_size": app.config["DB_POOL_SIZE"],
                "max_overflow": app.config["DB_POOL_OVERFLOW"]}
-    if url.get_backend_name() == "sqlite":
+    if sqlite_file(url):
         # Writers take turns on SQLite: one waits for the others rather than failing after
         # the driver's 5 s, as many threads may be writing at once.
         options["connect_args"] = {"timeout": SQLITE_WRITE_WAIT_SECONDS}
@@ -112,19 +120,12 @@ def _create_sqlite_file_privately(app: Flask) -> None:
     password hashes, the audit log and the reports' dates and categories are not.
     """
     with app.app_context():
-        url = db.engine.url
-    if url.get_backend_name() != "sqlite" or url.query.get("mode") == "memory":
-        return
-    database = url.database or ""
-    if url.query.get("uri"):
-        database = database.removeprefix("file:")
+        database = sqlite_file(db.engine.url)
     # Only the default instance/ folder is made (0700); a configured folder that is missing
     # stays missing, as SQLite would leave it, and the health check reports the database
     # as unavailable.
-    path = Path(database)
-    if database and database != ":memory:" and (path.parent.is_dir()
-                                                 or path.parent == INSTANCE_DIR):
-        create_private_file(path)
+    if database and (Path(database).parent.is_dir() or Path(database).parent == INSTANCE_DIR):
+        create_private_file(Path(database))
 
 
 def _migrations_dir():

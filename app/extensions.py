@@ -9,7 +9,7 @@ from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import event
+from sqlalchemy import URL, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -46,8 +46,19 @@ def overwrite_deleted_content(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _secure_delete)
-        if engine.url.database not in (None, "", ":memory:"):
-            _recover_from_read_only(engine, engine.url.database)
+        if path := sqlite_file(engine.url):
+            _recover_from_read_only(engine, path)
+
+
+def sqlite_file(url: URL) -> str | None:
+    """The path of a SQLite database kept in a file; None for other databases and for
+    in-memory ones."""
+    if url.get_backend_name() != "sqlite" or url.query.get("mode") == "memory":
+        return None
+    database = url.database or ""
+    if url.query.get("uri"):
+        database = database.removeprefix("file:")
+    return database if database not in ("", ":memory:") else None
 
 
 def _secure_delete(dbapi_connection, _connection_record) -> None:

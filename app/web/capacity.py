@@ -37,20 +37,21 @@ class ByteBudget:
         self.free = size
         self._changed = threading.Condition()
 
-    def reserve(self, count: int, wait: float) -> bool:
-        """Take ``count`` bytes, waiting up to ``wait`` seconds; False when there was no room.
-        A reservation larger than the whole budget is cut to it, so it can still pass."""
+    def reserve(self, count: int, wait: float) -> int | None:
+        """Take ``count`` bytes, waiting up to ``wait`` seconds; the bytes taken, or None when
+        there was no room. A reservation larger than the whole budget is cut to it, so it
+        can still pass alone."""
         count = min(count, self.size)
         with self._changed:
             if not self._changed.wait_for(lambda: self.free >= count, timeout=wait):
-                return False
+                return None
             self.free -= count
-            return True
+            return count
 
     def release(self, count: int) -> None:
         """Give back what :meth:`reserve` took."""
         with self._changed:
-            self.free = min(self.size, self.free + min(count, self.size))
+            self.free += count
             self._changed.notify_all()
 
 
@@ -83,12 +84,16 @@ def receive_body() -> None:
     g.body_reservations = []
     if length >= PATIENT_BODY_BYTES:
         g.patient = kdf.PATIENT.set(True)
-    for budget, count in ((receiving, length), (handling, 2 * length)):
-        if not budget.reserve(count, wait):
-            raise BodiesBusy()
-        g.body_reservations.append((budget, count))
-        if budget is receiving:
-            request.form  # noqa: B018  (parses the whole body now, into memory)
+    _reserve(receiving, length, wait)
+    request.form  # noqa: B018  (parses the whole body now, into memory)
+    _reserve(handling, 2 * length, wait)
+
+
+def _reserve(budget: ByteBudget, count: int, wait: float) -> None:
+    taken = budget.reserve(count, wait)
+    if taken is None:
+        raise BodiesBusy()
+    g.body_reservations.append((budget, taken))
 
 
 def give_back_memory(_error: BaseException | None = None) -> None:
