@@ -2,6 +2,7 @@
 
 import re
 
+from babel.units import format_unit
 from flask import Flask, current_app, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -40,6 +41,21 @@ def isolated(value: object) -> Markup:
         _bidi_mark(piece) if index % 2 else piece for index, piece in enumerate(pieces)))
 
 
+# Decimal units, as operating systems show file sizes today.
+SIZE_UNITS = (("digital-megabyte", 1000**2), ("digital-kilobyte", 1000))
+
+
+def filesize(size: int) -> str:
+    """A file size in the page's language: "45 baitai", "1,5 kB", "12,3 MB" (CLDR's words and
+    number format; below a kilobyte the unit is written out, since "B" is no word in any
+    of our languages)."""
+    locale = str(get_locale())
+    for unit, factor in SIZE_UNITS:
+        if size >= factor:
+            return format_unit(round(size / factor, 1), unit, length="short", locale=locale)
+    return format_unit(size, "digital-byte", length="long", locale=locale)
+
+
 def home_url() -> str:
     """The start page of this surface: the network home, or staff sign-in on a staff-only node."""
     if "public.home" in current_app.view_functions:
@@ -55,6 +71,7 @@ def tr(text: Text | None) -> str:
 def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.add_template_filter(isolated)
+    app.add_template_filter(filesize)
     app.context_processor(
         lambda: {
             "home_url": home_url,

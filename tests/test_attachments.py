@@ -808,19 +808,22 @@ def plain_zip() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("data", [
-    plain_zip(),
-    odt(b"<meta/>", mimetype=b"application/epub+zip"),
-    f"Meeting notes by {MARKER}\n".encode(),
-    b"PK\x03\x04 but not a zip file",
-    b"",
-], ids=["zip", "epub", "text", "zip-signature-only", "empty"])
-def test_files_of_other_types_are_kept_as_sent(data):
+@pytest.mark.parametrize(("data", "content_type"), [
+    (plain_zip(), "application/octet-stream"),
+    (odt(b"<meta/>", mimetype=b"application/epub+zip"), "application/octet-stream"),
+    (f"Meeting notes by {MARKER}\n".encode(), "text/plain"),
+    ("\ufeffSąrašas;Kiekis\r\nŽąsys;3\r\n".encode(), "text/plain"),
+    (b"PK\x03\x04 but not a zip file", "application/octet-stream"),
+    (b"text until a NUL\x00byte", "application/octet-stream"),
+    ("Latin-1, not UTF-8: \xe6\xf8\xe5".encode("latin-1"), "application/octet-stream"),
+    (b"", "application/octet-stream"),
+], ids=["zip", "epub", "text", "csv-with-bom", "zip-signature-only", "nul", "latin-1", "empty"])
+def test_files_of_other_types_are_kept_as_sent(data, content_type):
     cleaned = clean(data, "evidence.bin")
     assert cleaned.data == data
     assert cleaned.notes == ("unchecked",)
     assert cleaned.removed == ()
-    assert cleaned.content_type == "application/octet-stream"
+    assert cleaned.content_type == content_type
 
 
 def declare_size(data: bytes, name: str, size: int) -> bytes:

@@ -607,7 +607,7 @@ def test_case_attachments_are_downloaded_never_shown_as_pages(workspace, browser
         # a browser opening the address directly saves the file instead of showing it.
         saved = {}
         for name, content_type in (("evidence.png", "image/png"),
-                                   ("evidence.html", "application/octet-stream")):
+                                   ("evidence.html", "text/plain")):
             href = officer.locator("a.filename", has_text=name).get_attribute("href")
             assert href.startswith(f"{case_path}/files/")
             answer = officer.context.request.get(workspace.base_url + href)

@@ -1,7 +1,10 @@
 """Public pages: the network home and each institution's landing page."""
 
+import re
+
 import pytest
 
+from app.templating import filesize
 from tests.helpers import catalogue_translation, text_of
 
 
@@ -71,3 +74,22 @@ def test_staff_login_form_carries_csrf_token_and_autocomplete_hints(client):
     page = text_of(client.get("/staff/login?lang=en"))
     assert 'name="csrf_token"' in page
     assert 'autocomplete="current-password"' in page
+
+
+@pytest.mark.parametrize(("language", "sizes"), [
+    ("lt", ["45 baitai", "1 baitas", "1,5 kB", "12,3 MB"]),
+    ("en", ["45 bytes", "1 byte", "1.5 kB", "12.3 MB"]),
+    ("nb", ["45 byte", "1 byte", "1,5 kB", "12,3 MB"]),
+])
+def test_file_sizes_are_written_in_the_page_language(app, language, sizes):
+    with app.test_request_context(f"/?lang={language}"):
+        shown = [filesize(size) for size in (45, 1, 1_500, 12_300_000)]
+    assert [text.replace("\xa0", " ") for text in shown] == sizes
+
+
+def test_no_page_title_holds_markup(seeded, client):
+    for path in ("/", "/i/birzai/", "/i/birzai/report", "/mailbox", "/staff/login",
+                 "/self-check"):
+        page = text_of(client.get(path, follow_redirects=True))
+        title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+        assert "<" not in title and "Skaidra" in title, (path, title)

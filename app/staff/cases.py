@@ -1,6 +1,6 @@
 """The officers' case work: overview, inbox, case page and what officers do on it."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -183,6 +183,7 @@ def _forms(opened: OpenedCase, bound: dict) -> dict:
 
 def _page(opened: OpenedCase, bound: dict | None = None, code: int = 200):
     view = case_view(opened)
+    g.page_institution = opened.report.institution.slug  # for the navigation
     return render_template("staff/case.html", case=view, report=opened.report,
                            forms=_forms(opened, bound or {}), today=today(),
                            outcome_label=OUTCOME_LABELS.get,
