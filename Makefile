@@ -32,9 +32,9 @@ translations: $(STAMP)
 
 run: compile-translations
 	$(DEV_ENV) $(BIN)/flask --app wsgi db upgrade
-	$(DEV_ENV) $(BIN)/flask --app wsgi seed-demo
+	@$(DEV_ENV) $(BIN)/flask --app wsgi seed-demo --with-reports
 	@echo
-	@echo "Skaidra is starting on http://127.0.0.1:8000  (Ctrl+C stops it)"
+	@echo "Skaidra is starting at the address above (Ctrl+C stops it)."
 	$(DEV_ENV) $(BIN)/gunicorn -c python:app.gunicorn_conf wsgi:app
 
 ## Debian packages the suite drives for real; installed when missing and we may.

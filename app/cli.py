@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from app.gunicorn_conf import listen_url
 from app.models import InstitutionKind, Jurisdiction, Role
 from app.services import ServiceError, audit
 from app.services.accounts import account_links
@@ -21,28 +22,78 @@ from app.services.casefile import retention
 from app.services.casefile.categories import STANDARD_CATEGORIES
 from app.services.casework import notifications
 from app.services.demo.assessments import seed_demo_assessments
-from app.services.demo.network import DEMO_PASSWORD, seed_demo_network
+from app.services.demo.network import (
+    DEMO_DOMAIN,
+    DEMO_PASSWORD,
+    DemoLogin,
+    demo_recovery_code,
+    seed_demo_network,
+)
+from app.services.demo.reports import (
+    DEMO_SLUGS,
+    DemoReports,
+    demo_case_counts,
+    seed_demo_reports,
+)
 
 
 @click.command("seed-demo")
 @with_appcontext
-def seed_demo_command() -> None:
-    """Load the demo network of the 13 partner institutions and print the demo logins."""
+@click.option("--with-reports", is_flag=True,
+              help="Also cases in several states for Utena, Biržai and the Norwegian partner "
+                   "(what `make run` shows). Without: empty inboxes, as the tests want them.")
+def seed_demo_command(with_reports: bool) -> None:
+    """Load the demo network of the 13 partner institutions and its self-assessments (and,
+    when asked, demo reports); print the logins, recovery codes and where to look."""
     if not current_app.config.get("SKAIDRA_ALLOW_DEMO"):
         raise click.ClickException(
             "The demo network has publicly known passwords and is refused in this "
             "configuration; use SKAIDRA_CONFIG=development."
         )
     logins = seed_demo_network()
+    reports = seed_demo_reports() if with_reports else None
+    if reports is not None:
+        click.echo(f"Demo reports added: {reports.total} in {', '.join(DEMO_SLUGS)}.")
     if seed_demo_assessments():
         click.echo("Demo self-assessments added (4 institutions; a staff survey for Utena).")
+    _echo_logins(logins)
+    _echo_where_to_look(current_app.config.get("PUBLIC_BASE_URL") or listen_url(),
+                        staff_base_url(), reports)
+
+
+def _echo_logins(logins: list[DemoLogin]) -> None:
     click.echo(f"Demo logins (password for every account: {DEMO_PASSWORD})")
+    shown = None
     for login in logins:
-        where = f"  [{login.institution_slug}]" if login.institution_slug else ""
-        click.echo(f"  {login.role:<18} {login.email}{where}")
+        if login.institution_slug and login.institution_slug != shown:
+            shown = login.institution_slug
+            click.echo(f"  [{shown}]  recovery code: {demo_recovery_code(shown)}")
+        indent = "    " if login.institution_slug else "  "
+        click.echo(f"{indent}{login.role:<18} {login.email}")
+    click.echo("The recovery codes are as public as the password: they open every report of "
+               "their institution (Administration: ... > Recovery code).")
     click.echo("Staff sign in at /staff/login. The first sign-in of each account sets up "
                "two-factor: scan the QR code with an authenticator app, or use the key shown "
                "(e.g. oathtool --totp -b KEY).")
+
+
+def _echo_where_to_look(public: str, base: str, reports: DemoReports | None) -> None:
+    counts = demo_case_counts()
+    slug = DEMO_SLUGS[0]
+    click.echo("")
+    click.echo(f"Skaidra listens on {listen_url()} (SKAIDRA_BIND). Where to look:")
+    click.echo(f"  Reporting page:    {public}/i/{slug}/")
+    for each in DEMO_SLUGS:
+        click.echo(f"  Inbox, {counts.get(each, 0):>2} cases:  {base}/staff/i/{each}/cases"
+                   f"  as officer1.{each}@{DEMO_DOMAIN}")
+    click.echo(f"  Deadlines:         {base}/staff/overview  as officer1.{slug}@{DEMO_DOMAIN}")
+    click.echo(f"  Statistics:        {base}/staff/i/{slug}/statistics  (network: "
+               f"{base}/staff/statistics/network as analyst@{DEMO_DOMAIN})")
+    click.echo(f"  Self-assessment:   {base}/staff/i/{slug}/assessments  as "
+               f"admin.{slug}@{DEMO_DOMAIN}")
+    if reports is not None and reports.receipt:
+        click.echo(f"  Reporter mailbox:  {public}/mailbox/  with the receipt {reports.receipt} "
+                   "(shown this once, like a real receipt)")
 
 
 @click.command("create-institution")
@@ -111,6 +162,13 @@ def create_user_command(
     click.echo(f"Created account {user.email}.")
 
 
+def staff_base_url() -> str:
+    """Where the staff workspace is reached: STAFF_BASE_URL, PUBLIC_BASE_URL, or the address
+    gunicorn listens on (SKAIDRA_BIND), as `make run` serves it."""
+    config = current_app.config
+    return config.get("STAFF_BASE_URL") or config.get("PUBLIC_BASE_URL") or listen_url()
+
+
 # What a break's reason means, for the operator reading the output.
 CHAIN_BREAKS = {
     "link": "it does not follow the entry before it (an entry was deleted, inserted or moved)",
@@ -139,10 +197,8 @@ def invite_command(institution_slug: str, email: str, display_name: str, role: s
         click.echo(f"{email} is a member of {institution_slug} already and now holds the "
                    f"role {role}.")
         return
-    base = current_app.config.get("STAFF_BASE_URL") or current_app.config.get(
-        "PUBLIC_BASE_URL") or "http://127.0.0.1:8000"
     click.echo("Send this one-time link to the person, by a channel only they read:")
-    click.echo(f"{base}/staff/link/{token}")
+    click.echo(f"{staff_base_url()}/staff/link/{token}")
 
 
 @click.command("audit-verify")

@@ -10,7 +10,30 @@ from config import Config
 RATE_LIMIT_STORAGE = Config.RATELIMIT_STORAGE_URI.strip() or "memory://"
 COUNTS_PER_PROCESS = RATE_LIMIT_STORAGE.startswith("memory://")
 
-bind = os.environ.get("SKAIDRA_BIND", "127.0.0.1:8000")
+DEFAULT_BIND = "127.0.0.1:8000"
+# Addresses that mean "every interface": a browser reaches them through the loopback one.
+ANY_HOST = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "[::]": "[::1]"}  # noqa: S104
+
+
+def bind_address() -> str:
+    """Where gunicorn listens: SKAIDRA_BIND (host:port, [v6]:port or unix:path)."""
+    return os.environ.get("SKAIDRA_BIND", "").strip() or DEFAULT_BIND
+
+
+def listen_url(address: str | None = None) -> str:
+    """The address a browser on this machine opens to reach ``address`` (the bind address
+    when none is given); what `make run` and `flask invite` print. A Unix socket has no
+    URL of its own and is named as it is."""
+    address = address or bind_address()
+    if address.startswith(("unix:", "fd://")):
+        return address
+    host, colon, port = address.rpartition(":")
+    if not colon or host.endswith(":"):  # no port (gunicorn's default) or a bare IPv6 host
+        host, port = address, "8000"
+    return f"http://{ANY_HOST.get(host, host)}:{port}"
+
+
+bind = bind_address()
 workers = int(os.environ.get("WEB_CONCURRENCY", "1" if COUNTS_PER_PROCESS else "2"))
 # A request holds its thread while its body arrives, and an upload over Tor (5 MB at 20 KB/s)
 # takes minutes: threads are many, so that 200 such uploads still leave threads for page

@@ -1,4 +1,6 @@
-"""Language choice: an explicit choice, then the browser's Accept-Language, then Lithuanian."""
+"""Language choice: a language picked in the switcher (it holds for the rest of the visit),
+then, on staff pages, the signed-in staff member's own language (their account setting),
+then the browser's Accept-Language, then Lithuanian."""
 
 from urllib.parse import urlencode
 
@@ -6,6 +8,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 
 from app.languages import LANGUAGE_NAMES, LANGUAGES
+from app.web.guards import current_staff
 
 
 def select_locale() -> str:
@@ -15,9 +18,27 @@ def select_locale() -> str:
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in LANGUAGES:
         return chosen
+    own = _staff_language()
+    if own is not None:
+        return own
     return request.accept_languages.best_match(LANGUAGES) or current_app.config[
         "BABEL_DEFAULT_LOCALE"
     ]
+
+
+def _staff_language() -> str | None:
+    """The language the signed-in staff member chose, on staff pages only: a reporter's
+    pages never look at a staff cookie."""
+    if request.path != "/staff" and not request.path.startswith("/staff/"):
+        return None
+    access = current_staff()
+    language = access.user.language if access is not None else None
+    return language if language in LANGUAGES else None
+
+
+def forget_explicit_choice() -> None:
+    """Let the account's own language apply again from the next page (after choosing it)."""
+    session.pop("lang", None)
 
 
 def remember_explicit_choice() -> None:

@@ -1,17 +1,25 @@
-"""Sign-in (password, then two-factor or its enrolment), sign-out, account links, password."""
+"""Sign-in (password, then two-factor or its enrolment), sign-out, account links, password
+and language."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.extensions import limiter
+from app.i18n import forget_explicit_choice
 from app.models import LinkPurpose, SessionStage
 from app.ratelimits import per_account, per_pending_session, staff_login_limit
 from app.services import ServiceError
-from app.services.accounts import account_links, staff_sessions, two_factor
+from app.services.accounts import account_links, staff_sessions, two_factor, users
 from app.services.administration.members import ROLE_LABELS
 from app.staff import bp
-from app.staff.forms import AccountLinkForm, CodeForm, LoginForm, PasswordChangeForm
+from app.staff.forms import (
+    AccountLinkForm,
+    CodeForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+)
 from app.web.forms import ButtonForm
 from app.web.guards import current_staff, public, signed_in, staff_cookie
 
@@ -141,11 +149,20 @@ def logout():
     return _with_cookie(redirect(url_for("staff.login")), None)
 
 
+def _language_form(formdata=None) -> LanguageForm:
+    user = current_staff().user
+    form = LanguageForm(formdata=formdata, prefix="lang")
+    if formdata is None:
+        form.language.data = user.language
+    return form
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @signed_in
 def account():
     """Change one's password; every session ends, so the next step is signing in again."""
     form = PasswordChangeForm()
+    language_form = _language_form()
     if form.validate_on_submit():
         try:
             staff_sessions.change_password(current_staff(), form.current_password.data,
@@ -155,7 +172,25 @@ def account():
         else:
             flash(_("Your password has been changed. Sign in with the new password."))
             return _with_cookie(redirect(url_for("staff.login")), None)
-    return render_template("staff/account.html", form=form)
+    return render_template("staff/account.html", form=form, language_form=language_form)
+
+
+@bp.post("/account/language")
+@signed_in
+def account_language():
+    """Choose the language of one's workspace and e-mails."""
+    form = _language_form(request.form)
+    if form.validate_on_submit():
+        try:
+            users.choose_language(current_staff().user, form.language.data)
+        except ServiceError as error:
+            form.language.errors.append(str(error))
+        else:
+            forget_explicit_choice()  # the page that follows shows the language just chosen
+            flash(_("Your language has been saved."))
+            return redirect(url_for("staff.account"))
+    return render_template("staff/account.html", form=PasswordChangeForm(formdata=None),
+                           language_form=form), 400
 
 
 @bp.route("/link/<token>", methods=["GET", "POST"])

@@ -2,9 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField, HiddenField, PasswordField, RadioField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
+from app.languages import LANGUAGE_NAMES, LANGUAGES
 from app.services.accounts.users import MAX_PASSWORD_LENGTH
 
 
@@ -79,3 +81,15 @@ class PasswordChangeForm(FlaskForm):
     )
     password, password_again = _new_password_fields()
     submit = SubmitField(_l("Change password"))
+
+
+class LanguageForm(FlaskForm):
+    """The language of one's own workspace and e-mails (each named in its own language)."""
+
+    language = RadioField(
+        _l("Language of your workspace and e-mails"),
+        choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        validate_choice=False,
+        validators=[AnyOf(LANGUAGES, message=_l("Choose one of the languages of the list."))],
+    )
+    submit_language = SubmitField(_l("Save language"))

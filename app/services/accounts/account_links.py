@@ -54,6 +54,7 @@ from app.services.accounts.staff_sessions import end_all_sessions
 from app.services.accounts.users import (
     check_may_be_officer,
     check_new_password,
+    default_language,
     find_user,
     normalise_email,
 )
@@ -149,7 +150,7 @@ def invite(institution: Institution, email: str, display_name: str, role: Role,
         db.session.commit()
         return token
     if user is None:
-        user = User(email=email, display_name=name)
+        user = User(email=email, display_name=name, language=default_language(institution, by))
         db.session.add(user)
         db.session.flush()
     purpose = (LinkPurpose.MEMBERSHIP if _needs_consent(user, institution)

@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete
 
@@ -35,7 +34,6 @@ from app.crypto.staff_keys import (
     wrap_with_password,
 )
 from app.extensions import db
-from app.languages import LANGUAGES
 from app.models import SessionStage, StaffSession, User
 from app.services import ServiceError, audit
 from app.services.accounts import two_factor
@@ -264,10 +262,9 @@ def complete_sign_in(access: StaffSignIn, code: str) -> str:
 
 def _finish(access: StaffSignIn) -> str:
     """Replace the pending session by a new signed-in one (a new id: no fixation)."""
+    # The account's language is its holder's setting (/staff/account): signing in from a
+    # browser in another language does not change it.
     user, private_key = access.user, access.private_key_bytes
-    language = str(get_locale())
-    if language in LANGUAGES:
-        user.language = language  # e-mails follow the language the workspace is used in
     db.session.delete(access.session)
     audit.record("login", actor=user)
     return _open_session(user, SessionStage.SIGNED_IN, private_key)

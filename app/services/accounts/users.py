@@ -14,8 +14,12 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 from app.crypto.kdf import KdfCost
 from app.crypto.staff_keys import StaffKeyMaterial, create_staff_keys, unlock_staff_key
 from app.extensions import db
-from app.models import Institution, Membership, Role, User
-from app.services import ServiceError
+from app.languages import LANGUAGES
+from app.models import Institution, Jurisdiction, Membership, Role, User
+from app.services import ServiceError, audit
+
+# The language a country's staff read unless they choose another (/staff/account).
+COUNTRY_LANGUAGES = {Jurisdiction.LT: "lt", Jurisdiction.NO: "nb"}
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -79,6 +83,30 @@ def create_user(
         db.session.add(Membership(user=user, institution=role_in[0], role=role_in[1]))
     db.session.commit()
     return user
+
+
+def default_language(institution: Institution, inviter: User | None) -> str:
+    """The language of a person invited to an institution, until they choose their own:
+    their inviting colleague's, or, when someone outside the institution invites (the
+    command line, a platform admin setting it up), the language of its country."""
+    if (inviter is not None and inviter.language in LANGUAGES
+            and any(m.institution_id == institution.id for m in inviter.memberships)):
+        return inviter.language
+    return COUNTRY_LANGUAGES.get(institution.jurisdiction, LANGUAGES[0])
+
+
+def choose_language(user: User, language: str) -> None:
+    """Set the language of the staff member's workspace and e-mails; audited. Commits.
+
+    :raises ServiceError: not one of Skaidra's languages.
+    """
+    if language not in LANGUAGES:
+        raise ServiceError(_("Choose one of the languages of the list."))
+    if user.language != language:
+        audit.record_for_account("language_changed", user, actor=user,
+                                 old=user.language, new=language)
+        user.language = language
+    db.session.commit()
 
 
 def check_password_length(password: str) -> None:

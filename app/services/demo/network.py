@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from app.crypto.recovery import CODE_BYTES, format_recovery_code
+from app.extensions import db
 from app.models import InstitutionKind, Jurisdiction, Role, User
-from app.services.accounts.users import create_user, find_user, grant_role
+from app.services.accounts.users import create_user, default_language, find_user, grant_role
 from app.services.administration.institutions import InstitutionSpec, ensure_institution
 
 # Printed by `flask seed-demo`; the command refuses to run in production.
@@ -49,8 +50,15 @@ def demo_recovery_code(slug: str) -> str:
     return format_recovery_code(base64.b32encode(digest[:CODE_BYTES]).decode())
 
 
-def _ensure_user(email: str, name: str, **flags: bool) -> User:
-    return find_user(email) or create_user(email, name, DEMO_PASSWORD, **flags)
+def _ensure_user(email: str, name: str, language: str = "lt", **flags: bool) -> User:
+    """The demo account, made when missing; a new one reads ``language`` until its holder
+    chooses another (as a real member of an institution set up from outside would)."""
+    user = find_user(email)
+    if user is None:
+        user = create_user(email, name, DEMO_PASSWORD, **flags)
+        user.language = language
+        db.session.commit()
+    return user
 
 
 def seed_demo_network() -> list[DemoLogin]:
@@ -71,7 +79,9 @@ def seed_demo_network() -> list[DemoLogin]:
             (f"officer1.{spec.slug}@{DEMO_DOMAIN}", "Integrity officer 1", Role.OFFICER),
             (f"officer2.{spec.slug}@{DEMO_DOMAIN}", "Integrity officer 2", Role.OFFICER),
         ]
+        language = default_language(institution, None)
         for email, name, role in staff:
-            grant_role(_ensure_user(email, f"{name} ({spec.name_en})"), institution, role)
+            grant_role(_ensure_user(email, f"{name} ({spec.name_en})", language),
+                       institution, role)
             logins.append(DemoLogin(email, role.value, spec.slug))
     return logins
