@@ -130,6 +130,9 @@ class Config:
     STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 30)
     STAFF_ABSOLUTE_HOURS = _env_int("STAFF_ABSOLUTE_HOURS", 8)
     STAFF_COOKIE_NAME = "skaidra_staff"
+    # The inbox's full-text search decrypts each case it reads: it reads at most this many,
+    # the most recent the filters select (app/services/casework/search.py).
+    SEARCH_CASE_LIMIT = _env_int("SEARCH_CASE_LIMIT", 1000)
     # Marks a browser that has signed the account in before (docs/security.md, section 7).
     STAFF_DEVICE_COOKIE_NAME = "skaidra_staff_device"
     # Sign-in attempts per account (password and two-factor steps each), whether or not the

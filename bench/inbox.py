@@ -16,6 +16,13 @@ decrypts, in rounds over all sizes so that the machine's load weighs on each ali
 p50 / p95 per page in milliseconds and the inbox's growth from 100 to 100 000 reports
 against the target (within 2×). Asserts no timing; fails only on errors.
 Run with `make bench`.
+
+Then the inbox search (`python bench/inbox.py search` runs only this part): a database per
+backend holding SEARCH_CASES cases the officer can really open (each its own data key, its
+body and a reporter message encrypted, its key sealed to the officer; every NOTE_EVERY-th
+has an internal note holding SEARCH_WORD), searched through the page (a POST) with
+SEARCH_CASE_LIMIT at each of SEARCH_LIMITS. Prints p50 / max of SEARCH_ROUNDS searches each,
+in milliseconds, and the time per case.
 """
 
 import os
@@ -34,16 +41,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, insert, select, text
 
 from app import create_app
+from app.crypto.envelope import new_data_key
 from app.extensions import db
-from app.models import Outcome, Report, ReportStatus, SealedKey
+from app.models import Author, CaseNote, Outcome, Report, ReportStatus, SealedKey
 from app.services.accounts.users import find_user
 from app.services.administration.institutions import find_institution
-from app.services.casefile.content import new_ref
+from app.services.casefile.content import add_message, new_ref, seal_json, write_content
 from app.services.casefile.deadlines import refresh_deadline, today
+from app.services.casefile.sealing import seal_to_officer
+from app.services.casework.opened_case import now
 from app.services.demo.network import DEMO_DOMAIN, seed_demo_network
 from app.services.reporting.intake import ReportEntry, submit_report
 from bench.common import bound_config, fetch, load_average, throwaway_postgres
-from tests.helpers import staff_sign_in
+from tests.helpers import staff_csrf_token, staff_sign_in
 
 SIZES = (100, 10_000, 100_000)
 ROUNDS = 30
@@ -264,10 +274,128 @@ def report(results: dict[str, dict]) -> None:
         print(f"  {backend:<11} {label:<27} {growth:>6.2f}×  {verdict}")
 
 
+# --- the inbox search over cases that really decrypt -------------------------------------
+
+SEARCH_CASES = 10_000
+SEARCH_LIMITS = (1_000, 10_000)
+SEARCH_ROUNDS = 5
+SEARCH_WORD = "Kvartalas-QX17"  # folded and matched as "kvartalas-qx17"
+NOTE_EVERY = 50
+SEARCH_COMMIT_EVERY = 500
+
+
+def add_readable_cases(real_ref: str, count: int, rng: random.Random) -> None:
+    """``count`` cases the officer opens: fresh data key, body, one reporter message, the key
+    sealed to the officer (and a note with SEARCH_WORD in every NOTE_EVERY-th)."""
+    table = Report.__table__
+    institution = find_institution(SLUG)
+    officer = find_user(OFFICER)
+    template = dict(db.session.execute(
+        select(table).where(table.c.ref == real_ref)).mappings().one())
+    for name in ("id", "content", "identity", "pending_notice"):
+        template.pop(name, None)
+    day = today()
+    for number in range(count):
+        data_key = new_data_key()
+        report = Report(**{**template, **metadata(rng, institution, [officer.id], day),
+                           "ref": new_ref(), "reporter_locator": rng.randbytes(32),
+                           "submission_digest": rng.randbytes(32)})
+        write_content(report, data_key, {
+            "what_happened": f"{MARKER} Case {number}: the permit for plot {number} was "
+                             "granted within a day, others waited for months.",
+            "when_where": "Spring, the planning department", "people_involved": "",
+            "how_known": "I saw the register", "urgency": "normal", "language": "lt",
+            "excluded_officers": []}, None)
+        seal_to_officer(report, data_key, officer)
+        add_message(report, data_key, Author.REPORTER,
+                    f"The register for plot {number} was changed after my report.")
+        if number % NOTE_EVERY == 0:
+            note = CaseNote(ref=new_ref(), author=officer, written_at=now())
+            note.body = seal_json(data_key, {"text": f"Compare with {SEARCH_WORD} minutes."},
+                                  report.ref, "note", note.ref)
+            report.notes.append(note)
+        db.session.add(report)
+        if number % SEARCH_COMMIT_EVERY == SEARCH_COMMIT_EVERY - 1:
+            db.session.commit()
+    db.session.commit()
+
+
+def measure_search(backend: str, database_url: str) -> dict[int, tuple[float, float]]:
+    """p50 and max (ms) of SEARCH_ROUNDS searches at each limit, on one loaded database."""
+    app = create_app(bound_config(database_url))
+    start = time.perf_counter()
+    with app.app_context():
+        db.create_all()
+        seed_demo_network()
+        add_readable_cases(send_real_report(), SEARCH_CASES, random.Random(SEED))
+        if backend == "postgresql":
+            with db.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM (FREEZE, ANALYZE)"))
+        db.session.remove()
+    print(f"  {backend}: {SEARCH_CASES + 1:,} cases the officer opens "
+          f"({time.perf_counter() - start:.1f} s to load)", flush=True)
+    client = app.test_client()
+    staff_sign_in(client, app, OFFICER)
+    token = staff_csrf_token(client)
+    results = {}
+    try:
+        for limit in SEARCH_LIMITS:
+            app.config["SEARCH_CASE_LIMIT"] = limit
+            expected = -(-limit // NOTE_EVERY)  # notes in the most recent ``limit`` cases...
+            samples = []
+            for _ in range(SEARCH_ROUNDS):
+                began = time.perf_counter()
+                response = client.post(f"{INBOX}/search?lang=en", data={
+                    "csrf_token": token, "search": SEARCH_WORD, "status": "all"})
+                samples.append((time.perf_counter() - began) * 1000)
+                page = response.get_data(as_text=True)
+                if response.status_code != 200 or "contain these words" not in page:
+                    raise RuntimeError(f"search at {limit:,} answered {response.status_code}")
+            found = page.split(" cases contain these words")[0].rsplit(">", 1)[-1].strip()
+            print(f"    limit {limit:,}: {found} matches (about {expected} expected)",
+                  flush=True)
+            results[limit] = (statistics.median(samples), max(samples))
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    return results
+
+
+def report_search(results: dict[str, dict[int, tuple[float, float]]]) -> None:
+    """The search table: per backend and limit, p50 and max, and the time per case."""
+    print()
+    print(f"{'backend':<11} {'cases searched':>15} {'p50 ms':>9} {'max ms':>9} "
+          f"{'per case ms':>12}   ({SEARCH_ROUNDS} searches each, {SEARCH_WORD!r})")
+    for backend, figures in results.items():
+        for limit, (median, worst) in figures.items():
+            print(f"{backend:<11} {limit:>15,} {median:>9.0f} {worst:>9.0f} "
+                  f"{median / limit:>12.3f}")
+
+
+def main_search() -> None:
+    """The search over SEARCH_LIMITS cases, on SQLite and on PostgreSQL when installed."""
+    print(f"Inbox search, signed in as {OFFICER}; {os.cpu_count()} CPUs, "
+          f"load {load_average()}", flush=True)
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        results["sqlite"] = measure_search("sqlite", f"sqlite:///{folder}/search.sqlite3")
+    with throwaway_postgres() as cluster:
+        if cluster is not None:
+            results["postgresql"] = measure_search(
+                "postgresql", cluster.url(cluster.create_database()))
+    report_search(results)
+
 
 def main() -> None:
-    """Measure on SQLite, then on PostgreSQL when it is installed, and print the figures."""
+    """Measure on SQLite, then on PostgreSQL when it is installed, and print the figures;
+    then the search (``search`` as the argument: the search alone)."""
     began = time.perf_counter()
+    if sys.argv[1:] == ["search"]:
+        main_search()
+        print(f"\n(run time {time.perf_counter() - began:.0f} s, load now {load_average()})")
+        return
     print(f"Inbox and case page, signed in as {OFFICER}; Utena holding "
           f"{', '.join(f'{size:,}' for size in SIZES)} reports (a database each); "
           f"{os.cpu_count()} CPUs, load {load_average()}", flush=True)
@@ -280,6 +408,7 @@ def main() -> None:
             results["postgresql"] = measure_backend(
                 "postgresql", lambda _size: cluster.url(cluster.create_database()))
     report(results)
+    main_search()
     print(f"\n(run time {time.perf_counter() - began:.0f} s, load now {load_average()})")
 
 

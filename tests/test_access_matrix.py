@@ -37,6 +37,7 @@ ACCESS_RULES = {
     "staff.index": "signed_in",
     "staff.dashboard": "signed_in",
     "staff.account": "signed_in",
+    "staff.account_language": "signed_in",
     # Accepting or declining a role offered to one's own account (the service checks that
     # the link names the signed-in account).
     "staff.accept_membership": "signed_in",
@@ -50,6 +51,8 @@ ACCESS_RULES = {
     "insights.network_csv": "network:is_analyst|is_platform_admin",
     # The officers' case work.
     "staff.inbox": "institution:officer",
+    # The inbox's full-text search: only over cases the officer's own key opens.
+    "staff.inbox_search": "institution:officer",
     "staff.case": "case",
     "staff.case_file": "case",
     "staff.case_acknowledge": "case",

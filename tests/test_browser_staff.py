@@ -360,7 +360,7 @@ def test_officer_and_reporter_work_a_case_together(workspace, browser, axe, lang
         assert asked == question
         own_name = reporter.locator("dl.status dd").first.inner_text().strip()
         assert own_name in acknowledgement, "the acknowledgement names the institution"
-        officers_name = officer.locator("h1 .meta").inner_text().strip()
+        officers_name = officer.locator(".breadcrumb .case-institution").inner_text().strip()
         if officers_name != own_name:
             assert officers_name not in acknowledgement, "written in the officer's language"
         expected = shown_text(ACKNOWLEDGEMENT, language)

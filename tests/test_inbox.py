@@ -206,7 +206,7 @@ def test_due_filters_pick_overdue_and_soon_cases_at_their_boundaries(seeded):
     client = signed_in(seeded)
     overdue_page = text_of(client.get("/staff/i/utena/cases?due=overdue"))
     assert listed_on_page(overdue_page, everything.refs) == [yesterday]
-    assert 'class="overdue">overdue<' in overdue_page
+    assert 'class="badge badge-overdue">overdue<' in overdue_page
     soon_page = text_of(client.get("/staff/i/utena/cases?due=soon"))
     assert listed_on_page(soon_page, everything.refs) == [due_today, last_soon]
 

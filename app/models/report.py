@@ -190,6 +190,17 @@ Index("ix_report_inbox_order", Report.institution_id, Report.due_on, Report.urge
 # of each, up to the cap, instead of every case of the institution.
 Index("ix_report_awaiting", Report.institution_id, Report.awaiting_answer_since)
 Index("ix_report_reporter_wrote", Report.institution_id, Report.reporter_wrote_on, Report.id)
+# The inbox sorted by received or by last activity, newest first (walked backwards) or oldest
+# first, and the search's most recent cases: the first of each pair serves open or all
+# cases (status checked on the way), the second one status.
+Index("ix_report_received", Report.institution_id, Report.received_on, Report.id,
+      Report.status)
+Index("ix_report_status_received", Report.institution_id, Report.status, Report.received_on,
+      Report.id)
+Index("ix_report_activity", Report.institution_id, Report.last_activity_on, Report.id,
+      Report.status)
+Index("ix_report_status_activity", Report.institution_id, Report.status,
+      Report.last_activity_on, Report.id)
 
 
 class SealedKey(db.Model):

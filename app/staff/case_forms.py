@@ -4,16 +4,21 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
+    HiddenField,
     MultipleFileField,
     RadioField,
+    SearchField,
     SelectField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
 from app.services.casefile.labels import MESSAGE_KIND_LABELS
 from app.services.casework.commands import CHOSEN_KINDS, MAX_TEXT
+from app.services.casework.search import MAX_QUERY_LENGTH
 from app.web.forms import options
 
 _REQUIRED_TEXT = _l("Write something first.")
@@ -26,18 +31,55 @@ def _text(label, message=_REQUIRED_TEXT) -> TextAreaField:
         Length(max=MAX_TEXT, message=_l("The text is too long."))])
 
 
+_NOT_A_DAY = _l("Enter a day as year-month-day, for example 2026-03-31.")
+
+
 class InboxFilterForm(FlaskForm):
-    """Inbox filters, read from the query string (a GET form: no CSRF needed)."""
+    """Inbox filters, read from the query string of the list's links (no CSRF needed: a
+    GET changes nothing)."""
 
     class Meta:
         csrf = False
 
+    ref = StringField(_l("Case reference"), validators=[
+        Optional(), Length(max=32, message=_l("A case reference has at most 32 characters.")),
+        Regexp(r"^[0-9a-fA-F]*$",
+               message=_l("A case reference has only the digits 0–9 and the letters a–f."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "size": 10})
+    received_from = DateField(_l("Received from"), validators=[Optional()])
+    received_to = DateField(_l("Received until"), validators=[Optional()])
     status = SelectField(_l("Status"))
     category = SelectField(_l("Category"))
     assignee = SelectField(_l("Assigned to"))
     due = SelectField(_l("Deadline"))
     waiting = SelectField(_l("Reporter"))
     flood = SelectField(_l("Possible flood"))
+    sort = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, then the date range; our own message for a day that is none (WTForms'
+        has no Lithuanian translation)."""
+        valid = super().validate(extra_validators)
+        for field in (self.received_from, self.received_to):
+            if field.errors:
+                field.errors = [_NOT_A_DAY]
+        if (self.received_from.data and self.received_to.data
+                and self.received_from.data > self.received_to.data):
+            self.received_to.errors = [_l("The last day comes before the first day.")]
+            valid = False
+        return valid
+
+
+class InboxSearchForm(InboxFilterForm):
+    """The inbox's filter bar with the full-text search: sent by POST, so that the words
+    searched for never appear in a URL (browser history, proxy logs). Its CSRF token is
+    checked by CSRFProtect, as for every POST, before the view runs."""
+
+    search = SearchField(_l("Words in the reports, messages and notes"), validators=[
+        Length(max=MAX_QUERY_LENGTH, message=_l(
+            "Search for at most %(max)d characters.", max=MAX_QUERY_LENGTH))],
+        render_kw={"autocomplete": "off", "spellcheck": "false",
+                   "maxlength": MAX_QUERY_LENGTH})
 
 
 class ReplyForm(FlaskForm):

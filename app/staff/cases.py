@@ -1,15 +1,15 @@
-"""The officers' case work: overview, inbox, case page and what officers do on it."""
+"""The officers' case work: the case page and what officers do on it (the overview and the
+inbox are in app/staff/inbox.py)."""
+
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import Institution, MessageKind, Outcome, Report, ReportStatus, Role, User
+from app.models import MessageKind, Outcome, Report, ReportStatus, User
 from app.services import ServiceError
-from app.services.accounts.permissions import institutions_where, officers_of
 from app.services.administration.institutions import find_institution, list_institutions
-from app.services.casefile import retention
 from app.services.casefile.categories import CATEGORY_LABELS
 from app.services.casefile.labels import OUTCOME_LABELS, STATUS_LABELS
 from app.services.casework.commands import (
@@ -28,22 +28,12 @@ from app.services.casework.commands import (
     transfer,
     triage,
 )
-from app.services.casework.inbox import (
-    InboxFilter,
-    count_label,
-    counts,
-    kept_elsewhere,
-    list_cases,
-    most_urgent,
-    reporter_replied,
-)
 from app.services.casework.opened_case import OpenedCase, case_view, download, open_case, readers
 from app.staff import bp
 from app.staff.case_forms import (
     AssignForm,
     CategoryForm,
     GrantForm,
-    InboxFilterForm,
     NoteForm,
     RecuseForm,
     ReopenForm,
@@ -55,59 +45,7 @@ from app.staff.case_forms import (
 from app.staff.history import describe_event
 from app.web.downloads import download_response
 from app.web.forms import KEPT_FIELD, ButtonForm, keeps_typed_text, options, uploads_of
-from app.web.guards import case_officer, current_staff, institution_role, signed_in
-
-
-@bp.get("/overview")
-@signed_in
-def dashboard():
-    """Deadlines and warnings across the staff member's institutions."""
-    user = current_staff().user
-    institutions = institutions_where(user, Role.OFFICER)
-    return render_template(
-        "staff/dashboard.html",
-        panels=[(institution, counts(institution, user),
-                 most_urgent(institution, user), reporter_replied(institution, user),
-                 retention.due_for_deletion(institution)) for institution in institutions],
-        kept=kept_elsewhere(user) if institutions else [],
-        count_label=count_label, today=today())
-
-
-def _filter_form(institution: Institution) -> InboxFilterForm:
-    form = InboxFilterForm(request.args)
-    form.status.choices = options([("open", _("Open cases")), ("all", _("All cases"))] + [
-        (status.value, label) for status, label in STATUS_LABELS.items()])
-    form.category.choices = options([("", _("All categories"))] + [
-        (code, CATEGORY_LABELS[code]) for code in institution.categories])
-    form.assignee.choices = options([("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))] + [
-        (str(officer.id), officer.display_name) for officer in officers_of(institution)])
-    form.due.choices = options([("", _("Any")), ("overdue", _("Overdue")),
-                                 ("soon", _("Due within 3 days"))])
-    form.waiting.choices = options([("", _("Any")), ("yes", _("Waiting for our answer"))])
-    form.flood.choices = options([("", _("Any")), ("flagged", _("Marked as possible flood")),
-                                   ("unflagged", _("Not marked"))])
-    for field in (form.status, form.category, form.assignee, form.due, form.waiting,
-                  form.flood):
-        if field.data not in {choice.value for choice in field.choices}:
-            field.data = field.choices[0].value
-    return form
-
-
-@bp.get("/i/<slug>/cases")
-@institution_role(Role.OFFICER)
-def inbox(institution):
-    """The institution's cases, nearest deadline first, with filters and counts."""
-    form = _filter_form(institution)
-    page = request.args.get("page", "1")
-    chosen = InboxFilter(form.status.data, form.category.data,
-                                       form.assignee.data, form.due.data,
-                                       int(page) if page.isascii() and page.isdigit() else 1,
-                                       form.flood.data, form.waiting.data)
-    listing = list_cases(institution, current_staff().user, chosen)
-    query = {key: value for key, value in request.args.items() if key != "page"}
-    return render_template("staff/inbox.html", institution=institution, form=form,
-                           listing=listing, query=query, count_label=count_label,
-                           today=today())
+from app.web.guards import case_officer, current_staff
 
 
 def _opened(report: Report, *, record: bool = False) -> OpenedCase:

@@ -4,8 +4,10 @@ An officer sees only the cases they hold a key for. An officer the reporter excl
 stepped away, or one who joined after a report arrived does not even learn that the case
 exists (its category and dates could point at the reporter) until a colleague grants access.
 
-Nothing here decrypts: the inbox sorts and filters on status, category, assignee and the
-stored next deadline (``Report.due_on``).
+Nothing here decrypts: the inbox sorts and filters on status, category, assignee, the start
+of the case reference, the received days and the stored next deadline (``Report.due_on``).
+The full-text search (app/services/casework/search.py) decrypts, for one request, only the
+cases ``selected_ids`` picks here: the most recent the same filters select, up to its limit.
 
 A page costs the same with a hundred cases or a hundred thousand (bench/inbox.py measures it),
 because nothing reads a number of rows that grows with the cases:
@@ -30,6 +32,16 @@ because nothing reads a number of rows that grows with the cases:
   would have to be kept right by every writer of due_on, bulk loads included. Plain columns,
   one descending, work everywhere: both databases walk them, and Alembic compares them
   (PostgreSQL reflects the descending order; SQLite reports none, so no false difference).
+- The other orders (``SORTS``: received or last activity, newest or oldest first) are
+  index orders too: ``ix_report_received`` (institution, received_on, id, status) for open
+  or all cases, the status checked on the way, and ``ix_report_status_received``
+  (institution, status, received_on, id) for one status; ``ix_report_activity`` and
+  ``ix_report_status_activity`` likewise for last_activity_on. Newest first walks them
+  backwards (``received_on DESC, id DESC``), which both databases do with plain ascending
+  columns. Last activity may be NULL on old rows, so that order is read in two halves, as
+  the deadline order is. tests/test_inbox_search.py asks both databases for each order's
+  plan and finds no sort in it. A deadline filter with these orders walks the index past the
+  cases without that deadline (a row lookup each), as a category filter does.
 - Counts stop at a cap: each count (per status, overdue, due soon) reads at most
   COUNT_CAP + 1 index entries, so it is exact up to COUNT_CAP and shown as "99+" above it
   (``count_label``). Only open cases have a deadline (refresh_deadline clears it on feedback
@@ -69,6 +81,11 @@ COUNT_CAP = 99
 COUNTED_PAGES = 10
 # No page beyond this is looked for (it keeps the row limits within the databases' integers).
 MAX_PAGE = 100_000
+# The list's orders: the deadline order (the default), and received or last activity,
+# newest or oldest first; each is an index order (ix_report_received, ix_report_activity and
+# their per-status twins), walked forwards or backwards.
+DEADLINE = "deadline"
+SORTS = (DEADLINE, "received_desc", "received_asc", "activity_desc", "activity_asc")
 OPEN = "open"
 ALL = "all"
 STATUS_FILTERS = (OPEN, ALL, *(status.value for status in ReportStatus))
@@ -92,6 +109,10 @@ class InboxFilter:
     page: int = 1
     flood: str = ""  # "", "flagged" or "unflagged" (Report.possible_flood)
     waiting: str = ""  # "" or "yes": a reporter message no officer message answered yet
+    ref: str = ""  # the start of a case reference (lower-case hex), "" for any
+    received_from: date | None = None
+    received_to: date | None = None
+    sort: str = DEADLINE  # one of SORTS
 
 
 @dataclass(frozen=True)
@@ -155,6 +176,13 @@ def _filtered(institution: Institution, user: User, chosen: InboxFilter, day: da
                             Report.due_on <= day + timedelta(days=DUE_SOON_DAYS))
     if chosen.waiting == "yes":
         query = query.where(Report.awaiting_answer_since.is_not(None))
+    if chosen.ref and chosen.ref.isascii() and chosen.ref.isalnum():
+        # Hex only (the form checks it), so the pattern holds no LIKE wildcard.
+        query = query.where(Report.ref.like(f"{chosen.ref.lower()}%"))
+    if chosen.received_from is not None:
+        query = query.where(Report.received_on >= chosen.received_from)
+    if chosen.received_to is not None:
+        query = query.where(Report.received_on <= chosen.received_to)
     if chosen.flood == "flagged":
         query = query.where(Report.possible_flood)
     elif chosen.flood == "unflagged":
@@ -176,6 +204,27 @@ def _undated(query: Select) -> Select:
     range of the index but not for a constant, so without it it sorts the whole half."""
     return query.where(Report.due_on.is_(None)).order_by(
         Report.due_on, Report.urgent.desc(), Report.id.desc())
+
+
+def _ordered(query: Select, chosen: InboxFilter) -> list[Select]:
+    """The list in the chosen order, as the parts read one after the other, each one range of
+    an index walked in its order (forwards, or backwards for the newest first).
+
+    Received is never NULL: one part. Last activity may be (rows older than its column), so
+    it is split where it turns NULL, as the deadline order is, and the undated rest follows.
+    """
+    if chosen.sort not in SORTS[1:]:
+        if chosen.due in ("overdue", "soon"):  # a deadline filter selects dated cases only
+            return [_dated(query)]
+        return [_dated(query), _undated(query)]
+    column = Report.received_on if chosen.sort.startswith("received") else \
+        Report.last_activity_on
+    order = ((column.desc(), Report.id.desc()) if chosen.sort.endswith("_desc")
+             else (column, Report.id))
+    if column is Report.received_on:
+        return [query.order_by(*order)]
+    return [query.where(column.is_not(None)).order_by(*order),
+            query.where(column.is_(None)).order_by(*order)]
 
 
 def _capped(query: Select, limit: int):
@@ -203,26 +252,45 @@ def list_cases(institution: Institution, user: User, chosen: InboxFilter) -> Inb
     exist.
     """
     day = today()
-    query = _filtered(institution, user, chosen, day)
     requested = min(max(1, chosen.page), MAX_PAGE)
     counted = max(COUNTED_PAGES, requested) * PER_PAGE
-    ids = _ids(_dated(query), counted + 1)
-    if chosen.due not in ("overdue", "soon"):  # a deadline filter selects dated cases only
-        ids += _ids(_undated(query), counted + 1 - len(ids))
+    ids = selected_ids(institution, user, chosen, counted + 1, day)
     more = len(ids) > counted
     total = min(len(ids), counted)
     pages = max(1, -(-total // PER_PAGE))
     page = min(requested, pages)
-    shown = ids[(page - 1) * PER_PAGE:page * PER_PAGE]
+    rows = listed_rows(ids[(page - 1) * PER_PAGE:page * PER_PAGE], day)
+    return InboxPage(rows, total, page, pages, counts(institution, user, day), more)
+
+
+def selected_ids(institution: Institution, user: User, chosen: InboxFilter, limit: int,
+                 day: date | None = None) -> list[int]:
+    """The ids of the first ``limit`` cases the filter selects, in the chosen order, read
+    from the indexes alone."""
+    ids: list[int] = []
+    for part in _ordered(_filtered(institution, user, chosen, day or today()), chosen):
+        ids += _ids(part, limit - len(ids))
+    return ids
+
+
+def selected_count(institution: Institution, user: User, chosen: InboxFilter) -> int:
+    """How many cases the filter selects, exactly: one index entry read per case (used
+    only once a search was cut at its limit, to say of how many)."""
+    query = _filtered(institution, user, chosen, today())
+    return db.session.scalar(select(func.count()).select_from(
+        query.with_only_columns(Report.id).order_by(None).subquery()))
+
+
+def listed_rows(ids: list[int], day: date) -> list[InboxRow]:
+    """The listed columns of these cases, as rows in the given order."""
     by_id = {report.id: report for report in db.session.scalars(
-        select(Report).options(load_only(*LISTED_COLUMNS)).where(Report.id.in_(shown)))
-    } if shown else {}
-    rows = [InboxRow(report,
+        select(Report).options(load_only(*LISTED_COLUMNS)).where(Report.id.in_(ids)))
+    } if ids else {}
+    return [InboxRow(report,
                      report.due_on is not None and report.due_on < day,
                      report.due_on is not None
                      and day <= report.due_on <= day + timedelta(days=DUE_SOON_DAYS))
-            for report in (by_id[report_id] for report_id in shown if report_id in by_id)]
-    return InboxPage(rows, total, page, pages, counts(institution, user, day), more)
+            for report in (by_id[report_id] for report_id in ids if report_id in by_id)]
 
 
 def counts(institution: Institution, user: User, day: date | None = None) -> dict[str, int]:
