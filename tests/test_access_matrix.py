@@ -79,6 +79,8 @@ ACCESS_RULES = {
     "admin.recovery_code": "institution:institution_admin",
     "admin.recovery_grant": "institution:institution_admin",
     "admin.audit_log": "institution:institution_admin",
+    # The audit log as CSV: the same readers as its page; every download is audited.
+    "admin.audit_log_csv": "institution:institution_admin",
     "admin.sharing": "institution:institution_admin",
     # The network.
     "admin.platform": "network:is_platform_admin",

@@ -52,6 +52,7 @@ NOT_PAGES = {
     "insights.institution_csv": "CSV download",
     "insights.network_csv": "CSV download",
     "assessment.export": "CSV/JSON download",
+    "admin.audit_log_csv": "CSV download",
     "staff.logout": "POST only in practice (GET redirects)",
 }
 LONG_WORD = ("Varslingsrutineevalueringsrapportgjennomgangsmøtereferatet "

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from app.admin import routes  # noqa: E402, F401  (routes register on bp)
+from app.admin import audit, routes  # noqa: E402, F401  (routes register on bp)

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     IntegerField,
     RadioField,
@@ -14,7 +15,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.languages import LANGUAGE_NAMES, LANGUAGES
@@ -318,3 +326,33 @@ class NewInstitutionForm(InstitutionForm):
     admin_email = _email(_l("First administrator's e-mail address"))
     admin_name = _name(_l("First administrator's name"))
     submit = SubmitField(_l("Create institution"))
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters, read from the query string (no CSRF: a GET changes nothing).
+    The view fills the choices of person and action."""
+
+    class Meta:
+        csrf = False
+
+    ref = StringField(_l("Case reference"), validators=[
+        Optional(), Length(max=32, message=_l("A case reference has at most 32 characters.")),
+        Regexp(r"^[0-9a-fA-F]*$",
+               message=_l("A case reference has only the digits 0–9 and the letters a–f."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "size": 10})
+    person = SelectField(_l("Person"))
+    action = SelectField(_l("Action"))
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("Until"), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, then the date range; our own message for a day that is none (WTForms'
+        has no Lithuanian translation)."""
+        valid = super().validate(extra_validators)
+        for day in (self.date_from, self.date_to):
+            if day.errors:
+                day.errors = [_l("Enter a day as year-month-day, for example 2026-03-31.")]
+        if self.date_from.data and self.date_to.data and self.date_from.data > self.date_to.data:
+            self.date_to.errors = [_l("The last day comes before the first day.")]
+            valid = False
+        return valid

@@ -5,7 +5,16 @@ Secrets made here (invitation and recovery links, recovery codes) are rendered i
 response to the POST that made them and never again: there is nothing to reload.
 """
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -24,7 +33,6 @@ from app.admin.forms import (
 from app.models import Institution, Role
 from app.services import ServiceError
 from app.services.accounts import account_links, permissions
-from app.services.administration.audit_log import audit_log
 from app.services.administration.institutions import find_institution
 from app.services.administration.members import (
     ROLE_LABELS,
@@ -51,9 +59,6 @@ from app.services.casework import notifications
 from app.web.forms import ButtonForm
 from app.web.guards import current_staff, institution_role, network_role
 from app.web.sharing import trusted_origin
-
-# Numbered page links either side of the current page of the audit log.
-PAGE_RADIUS = 2
 
 
 def account_link_url(token: str) -> str:
@@ -303,33 +308,6 @@ def recovery_grant(institution):
     return render_template("admin/recovery_grant.html", institution=institution, form=form,
                            listed=unreadable_report_list(institution, GRANT_LISTED),
                            unreadable=unreadable_reports(institution))
-
-
-def page_window(page: int, pages: int) -> list[int | None]:
-    """Page numbers to link: the first, the last and a few around the current one; None
-    marks a gap."""
-    shown = sorted({1, pages, *range(max(1, page - PAGE_RADIUS),
-                                     min(pages, page + PAGE_RADIUS) + 1)})
-    window: list[int | None] = []
-    for number in shown:
-        if window and number - window[-1] > 1:
-            window.append(None)
-        window.append(number)
-    return window
-
-
-@bp.get("/i/<slug>/admin/audit", endpoint="audit_log")
-@institution_role(Role.INSTITUTION_ADMIN)
-def audit_log_page(institution):
-    """The institution's audit log, newest first."""
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(404)
-    rows, pages = audit_log(institution, page)
-    if page > pages:
-        abort(404)
-    return render_template("admin/audit.html", institution=institution, rows=rows,
-                           page=page, pages=pages, window=page_window(page, pages))
 
 
 @bp.get("/i/<slug>/admin/sharing")

@@ -14,6 +14,7 @@ reference and metadata such as statuses.
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -62,6 +63,7 @@ ACTIONS = {
     "transferred_out": _l("Case transferred to another institution"),
     "transferred_in": _l("Case received from another institution"),
     "exported": _l("Data exported"),
+    "audit_exported": _l("Audit log exported"),
     "settings_changed": _l("Settings changed"),
     "institution_created": _l("Institution created"),
     "recovery_code_regenerated": _l("Recovery code regenerated"),
@@ -169,12 +171,33 @@ def verify_chain(batch: int = 5000) -> ChainReport:
     return ChainReport(checked, last_id or None, previous.hex(), None)
 
 
-def institution_log(institution: Institution, page: int, per_page: int = 50
-                    ) -> tuple[list[AuditEntry], int]:
-    """One page of an institution's entries, newest first, and the number of pages."""
+def institution_log(institution: Institution, page: int, per_page: int = 50,
+                    where: tuple = ()) -> tuple[list[AuditEntry], int]:
+    """One page of an institution's entries, newest first, and the number of pages.
+
+    :param where: further SQL conditions on :class:`AuditEntry` (the log page's filters).
+    """
+    conditions = (AuditEntry.institution_id == institution.id, *where)
     total = db.session.scalar(select(func.count()).select_from(AuditEntry)
-                              .where(AuditEntry.institution_id == institution.id)) or 0
+                              .where(*conditions)) or 0
     entries = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.institution_id == institution.id)
+        select(AuditEntry).where(*conditions)
         .order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
     return list(entries), max(1, -(-total // per_page))
+
+
+def institution_entries(institution: Institution, where: tuple = (), batch: int = 1000
+                        ) -> Iterator[list[AuditEntry]]:
+    """All of an institution's entries that meet the conditions, newest first, in batches
+    read by id (no OFFSET that grows with a long log)."""
+    conditions = (AuditEntry.institution_id == institution.id, *where)
+    before = None
+    while True:
+        query = select(AuditEntry).where(*conditions)
+        if before is not None:
+            query = query.where(AuditEntry.id < before)
+        entries = list(db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(batch)))
+        if not entries:
+            return
+        yield entries
+        before = entries[-1].id

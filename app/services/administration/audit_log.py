@@ -1,72 +1,195 @@
-"""The institution's audit log as its admins read it: metadata with labels, never
-report content."""
+"""The institution's audit log as its admins read it: filtered, in words, in the
+institution's time, and as a CSV file whose every download is itself audited. Metadata
+only, never report content."""
 
+import csv
+import io
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import Institution, User
-from app.models.types import as_utc
+from app.models import ActionItem, AuditEntry, Institution, Membership, Report, User
 from app.services import audit
-from app.services.administration.members import ROLE_LABELS
-from app.services.administration.settings import FIELD_LABELS
+from app.services.accounts.permissions import may_work_on
+from app.services.administration.audit_descriptions import (
+    CaseReference,
+    Description,
+    Lookup,
+    Person,
+    action_label,
+    describe,
+)
+from app.services.local_time import (
+    day_end,
+    day_start,
+    format_local,
+    institution_zone,
+    local_moment,
+)
+from app.services.spreadsheets import safe_cells
 
-# Labels of the metadata keys audit entries carry; other keys are shown as recorded.
-DETAIL_LABELS = {
-    "user": _l("Person"),
-    "name": _l("Name"),
-    "email": _l("E-mail address"),
-    "role": _l("Role"),
-    "added": _l("Roles added"),
-    "removed": _l("Roles removed"),
-    "keys_removed": _l("Case keys removed"),
-    "fields": _l("Changed"),
-    "cases": _l("Cases"),
-    "slug": _l("Address"),
-}
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the log page shows: entries of one case (a reference or its beginning), naming
+    one person (as actor or as the account concerned), of one action, between two days of
+    the institution's calendar (both included). Empty values select everything."""
+
+    ref: str = ""
+    person: int | None = None
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def conditions(self, institution: Institution) -> tuple:
+        """The filter as SQL conditions on :class:`AuditEntry`."""
+        where = []
+        if self.ref:
+            where.append(AuditEntry.report_ref.startswith(self.ref.lower(), autoescape=True))
+        if self.person is not None:
+            where.append(or_(AuditEntry.actor_id == self.person,
+                             AuditEntry.detail["user"].as_integer() == self.person))
+        if self.action:
+            where.append(AuditEntry.action == self.action)
+        # Stored times are UTC; the days are the institution's.
+        if self.date_from:
+            where.append(AuditEntry.recorded_at
+                         >= day_start(self.date_from, institution).astimezone(UTC))
+        if self.date_to:
+            where.append(AuditEntry.recorded_at
+                         < day_end(self.date_to, institution).astimezone(UTC))
+        return tuple(where)
+
+    def as_detail(self) -> dict:
+        """The filter as an audit entry's metadata: only what is set."""
+        # "action" would clash with the entry's own action: audit.record() takes it by name.
+        detail = {"ref": self.ref.lower(), "user": self.person, "of_action": self.action,
+                  "date_from": self.date_from.isoformat() if self.date_from else None,
+                  "date_to": self.date_to.isoformat() if self.date_to else None}
+        return {key: value for key, value in detail.items() if value not in (None, "")}
 
 
 @dataclass(frozen=True)
 class AuditRow:
-    """An audit entry as the log page shows it: metadata only."""
+    """An audit entry as the log page and its CSV file show it: metadata only."""
 
-    recorded_at: datetime
-    actor: str | None
+    recorded_at: datetime  # in the institution's time zone
+    shown_at: str  # the same, as the case history writes times
+    actor: Person | None
     action: str
-    report_ref: str | None
-    details: list[tuple[str, str]]
+    case: CaseReference | None
+    description: Description
 
 
-# Role codes and field names inside details, shown by their labels.
-VALUE_LABELS = {**{role.value: label for role, label in ROLE_LABELS.items()}, **FIELD_LABELS}
+def _user_ids(entries: Iterable[AuditEntry]) -> set[int]:
+    ids: set[int] = set()
+    for entry in entries:
+        detail = entry.detail or {}
+        candidates = [entry.actor_id, detail.get("user"), *(detail.get("officers") or [])]
+        ids |= {value for value in candidates if isinstance(value, int)}
+    return ids
 
 
-def _detail_value(key: str, value, names: dict[int, str]) -> str:
-    if key == "user" and isinstance(value, int):
-        return names.get(value, "—")
-    values = value if isinstance(value, list) else [value]
-    return ", ".join(str(VALUE_LABELS.get(item, item)) if isinstance(item, str) else str(item)
-                     for item in values) or "—"
-
-
-def audit_log(institution: Institution, page: int) -> tuple[list[AuditRow], int]:
-    """One page of the institution's audit log for reading, and the number of pages."""
-    entries, pages = audit.institution_log(institution, page)
-    ids = {entry.actor_id for entry in entries if entry.actor_id is not None}
-    ids |= {entry.detail.get("user") for entry in entries
-            if isinstance((entry.detail or {}).get("user"), int)}
+def _lookup(entries: list[AuditEntry], institution: Institution, viewer: User,
+            language: str) -> Lookup:
+    """Names, memberships, openable cases and institutions the entries mention."""
+    ids = _user_ids(entries)
     names = dict(db.session.execute(
         select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
-    rows = [AuditRow(
-        recorded_at=as_utc(entry.recorded_at),
-        actor=names.get(entry.actor_id) if entry.actor_id is not None else None,
-        action=str(audit.ACTIONS.get(entry.action, entry.action)),
-        report_ref=entry.report_ref,
-        details=[(str(DETAIL_LABELS.get(key, key)), _detail_value(key, value, names))
-                 for key, value in sorted((entry.detail or {}).items(),
-                                          key=lambda item: (item[0] != "user", item[0]))],
+    members = set(db.session.scalars(select(Membership.user_id).where(
+        Membership.institution_id == institution.id, Membership.user_id.in_(ids))))
+    refs = {entry.report_ref for entry in entries if entry.report_ref}
+    refs |= {(entry.detail or {}).get("ref") for entry in entries
+             if entry.action == "audit_exported" and (entry.detail or {}).get("ref")}
+    # Only a whole reference names a case; a filter's beginning of one links nowhere.
+    reports = db.session.scalars(select(Report).where(Report.ref.in_(refs))) if refs else []
+    openable = {report.ref for report in reports if may_work_on(viewer, report)}
+    institution_ids = {(entry.detail or {}).get(key) for entry in entries
+                       for key in ("target", "source", "joined")}
+    institution_ids = {value for value in institution_ids if isinstance(value, int)}
+    institutions = {found.id: found.name(language) for found in db.session.scalars(
+        select(Institution).where(Institution.id.in_(institution_ids)))}
+    items = {(entry.detail or {}).get("item") for entry in entries
+             if entry.action == "action_plan_changed"}
+    items = {value for value in items if isinstance(value, int)}
+    measures = dict(db.session.execute(select(ActionItem.id, ActionItem.title).where(
+        ActionItem.id.in_(items), ActionItem.institution_id == institution.id)).all())
+    return Lookup(names, members, openable, institutions, measures)
+
+
+def _rows(entries: list[AuditEntry], institution: Institution, viewer: User,
+          language: str) -> list[AuditRow]:
+    lookup = _lookup(entries, institution, viewer, language)
+    return [AuditRow(
+        recorded_at=local_moment(entry.recorded_at, institution),
+        shown_at=format_local(entry.recorded_at, institution),
+        actor=lookup.person(entry.actor_id) if entry.actor_id is not None else None,
+        action=action_label(entry.action),
+        case=lookup.case(entry.report_ref) if entry.report_ref else None,
+        description=describe(entry, lookup),
     ) for entry in entries]
-    return rows, pages
+
+
+def audit_log(institution: Institution, viewer: User, chosen: AuditFilter, page: int,
+              language: str) -> tuple[list[AuditRow], int]:
+    """One page of the institution's audit log as ``viewer`` reads it, newest first, and
+    the number of pages."""
+    entries, pages = audit.institution_log(institution, page, PER_PAGE,
+                                           chosen.conditions(institution))
+    return _rows(entries, institution, viewer, language), pages
+
+
+def people_in_log(institution: Institution) -> list[tuple[int, str]]:
+    """Everyone the person filter offers: the institution's members and whoever acted in
+    its log, by name."""
+    actors = select(AuditEntry.actor_id).where(
+        AuditEntry.institution_id == institution.id, AuditEntry.actor_id.is_not(None))
+    members = select(Membership.user_id).where(Membership.institution_id == institution.id)
+    found = db.session.execute(select(User.id, User.display_name).where(
+        or_(User.id.in_(actors), User.id.in_(members)))).all()
+    return sorted(((user_id, name) for user_id, name in found),
+                  key=lambda person: (person[1].casefold(), person[0]))
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """Every action the log records, by its translated name."""
+    return sorted(((action, str(label)) for action, label in audit.ACTIONS.items()),
+                  key=lambda choice: choice[1].casefold())
+
+
+def audit_log_csv(institution: Institution, viewer: User, chosen: AuditFilter,
+                  language: str) -> tuple[str, int]:
+    """The filtered log as CSV in the page's language, newest first, and its row count:
+    the day (ISO 8601) and time in the institution's time zone, who, the action, the
+    sentence and the whole case reference."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    zone = institution_zone(institution).zone
+    writer.writerow(safe_cells([_("Date"), _("Time (%(zone)s)", zone=zone), _("Who"),
+                                _("Action"), _("What happened"), _("Case")]))
+    count = 0
+    for entries in audit.institution_entries(institution, chosen.conditions(institution)):
+        for row in _rows(entries, institution, viewer, language):
+            writer.writerow(safe_cells([
+                row.recorded_at.date().isoformat(), row.recorded_at.strftime("%H:%M:%S"),
+                str(row.actor) if row.actor else "", row.action, str(row.description),
+                row.case.ref if row.case else ""]))
+            count += 1
+    return out.getvalue(), count
+
+
+def export_audit_log(institution: Institution, viewer: User, chosen: AuditFilter,
+                     language: str) -> str:
+    """The filtered log as CSV for ``viewer`` to download; the download is audited with
+    the filter used and the number of entries, and committed."""
+    content, count = audit_log_csv(institution, viewer, chosen, language)
+    audit.record("audit_exported", actor=viewer, institution=institution, rows=count,
+                 **chosen.as_detail())
+    db.session.commit()
+    return content
