@@ -47,7 +47,7 @@ from app.services.administration.settings import (
     parse_origins,
 )
 from app.services.casefile.categories import CATEGORY_LABELS
-from app.web.forms import ButtonForm
+from app.web.forms import ButtonForm, case_reference_field
 
 RANGE_MESSAGE = _l("Enter a whole number from %(min)s to %(max)s.")
 
@@ -335,11 +335,7 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    ref = StringField(_l("Case reference"), validators=[
-        Optional(), Length(max=32, message=_l("A case reference has at most 32 characters.")),
-        Regexp(r"^[0-9a-fA-F]*$",
-               message=_l("A case reference has only the digits 0–9 and the letters a–f."))],
-        render_kw={"autocomplete": "off", "spellcheck": "false", "size": 10})
+    ref = case_reference_field()
     person = SelectField(_l("Person"))
     action = SelectField(_l("Action"))
     date_from = DateField(_l("From"), validators=[Optional()])

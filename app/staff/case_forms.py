@@ -10,16 +10,15 @@ from wtforms import (
     RadioField,
     SearchField,
     SelectField,
-    StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from app.services.casefile.labels import MESSAGE_KIND_LABELS
 from app.services.casework.commands import CHOSEN_KINDS, MAX_TEXT
 from app.services.casework.search import MAX_QUERY_LENGTH
-from app.web.forms import options
+from app.web.forms import case_reference_field, options
 
 _REQUIRED_TEXT = _l("Write something first.")
 _CHOOSE_KIND = _l("Choose what the message is: a question, an update or the feedback.")
@@ -41,11 +40,7 @@ class InboxFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    ref = StringField(_l("Case reference"), validators=[
-        Optional(), Length(max=32, message=_l("A case reference has at most 32 characters.")),
-        Regexp(r"^[0-9a-fA-F]*$",
-               message=_l("A case reference has only the digits 0–9 and the letters a–f."))],
-        render_kw={"autocomplete": "off", "spellcheck": "false", "size": 10})
+    ref = case_reference_field()
     received_from = DateField(_l("Received from"), validators=[Optional()])
     received_to = DateField(_l("Received until"), validators=[Optional()])
     status = SelectField(_l("Status"))

@@ -1,10 +1,12 @@
 """Form pieces every blueprint uses: the bare button form, select choices, uploaded files,
 and staff forms whose typed text outlives an expired token or session."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
-from wtforms import MultipleFileField
+from wtforms import MultipleFileField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, Regexp
 
 from app.extensions import csrf
 from app.services.casefile.attachments import Upload
@@ -17,6 +19,15 @@ TYPED_FIELDS = ("text", "reason")
 
 class ButtonForm(FlaskForm):
     """A form that is only a button (sign out, confirmations): CSRF token and submit."""
+
+
+def case_reference_field() -> StringField:
+    """A filter field for a case reference or its first characters (hex, as shown)."""
+    return StringField(_l("Case reference"), validators=[
+        Optional(), Length(max=32, message=_l("A case reference has at most 32 characters.")),
+        Regexp(r"^[0-9a-fA-F]*$",
+               message=_l("A case reference has only the digits 0–9 and the letters a–f."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "size": 10})
 
 
 def options(pairs) -> list[SelectChoice]:
