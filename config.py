@@ -133,6 +133,9 @@ class Config:
     # The inbox's full-text search decrypts each case it reads: it reads at most this many,
     # the most recent the filters select (app/services/casework/search.py).
     SEARCH_CASE_LIMIT = _env_int("SEARCH_CASE_LIMIT", 1000)
+    # One CSV download of the audit log holds at most this many entries (it is built in
+    # memory); a longer log is exported in parts, filtered by days.
+    AUDIT_EXPORT_LIMIT = _env_int("AUDIT_EXPORT_LIMIT", 50_000)
     # Marks a browser that has signed the account in before (docs/security.md, section 7).
     STAFF_DEVICE_COOKIE_NAME = "skaidra_staff_device"
     # Sign-in attempts per account (password and two-factor steps each), whether or not the

@@ -17,6 +17,7 @@ from app.services.casefile.labels import (
     REPORTER_MESSAGE_KIND_LABELS,
     STATUS_LABELS,
 )
+from app.services.local_time import format_local
 
 # Unicode's Bidi_Control characters: the Arabic letter mark, the left-to-right and
 # right-to-left marks, the embeddings and overrides with their pop (U+202A–U+202E) and the
@@ -72,6 +73,8 @@ def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.add_template_filter(isolated)
     app.add_template_filter(filesize)
+    # A stored moment as the institution's clocks showed it: `moment|local_time(institution)`.
+    app.add_template_filter(format_local, "local_time")
     app.context_processor(
         lambda: {
             "home_url": home_url,

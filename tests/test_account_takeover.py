@@ -314,6 +314,24 @@ def test_with_mail_configured_the_link_goes_to_the_address_and_is_not_shown(
     assert first == second
 
 
+def test_the_invitation_mail_is_in_the_invitees_language_not_the_admins_page(
+        make_app, inbox):  # noqa: F811 (fixture)
+    app = make_app(**mail_settings(inbox.port))
+    seed(app)
+    set_language(app, "nb", BIRZAI_OFFICER)  # an account that chose Norwegian
+    set_language(app, "lt", ADMIN)
+    admin = signed_in(app, ADMIN)
+
+    for email in (BIRZAI_OFFICER, "new.one@utena.example.org"):
+        assert invite(admin, email).status_code == 200  # the admin's page is in English
+
+    mails = {message["To"]: body(message) for message in inbox.messages()}
+    assert "med rollen: Varslingsmottaker" in mails[BIRZAI_OFFICER]
+    # A new address starts in the inviting colleague's own language.
+    assert ("vaidmeniu: Už korupcijos prevenciją atsakingas asmuo"
+            in mails["new.one@utena.example.org"])
+
+
 def test_when_the_invitation_mail_fails_the_admin_is_told_and_no_link_is_shown(make_app):
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=9, MAIL_USE_TLS=False,
                    MAIL_DEFAULT_SENDER="skaidra@example.org", MAIL_TIMEOUT_SECONDS=2)

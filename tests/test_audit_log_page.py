@@ -333,6 +333,22 @@ def test_the_person_filter_finds_entries_by_and_about_a_person(seeded, admin, va
         "Added an internal note to case bbbbbbbb", "Opened and decrypted case aaaaaaaa"]
 
 
+def test_people_named_only_among_a_grants_officers_are_offered_and_found(seeded, admin):
+    known = ids(seeded)
+    record(seeded, "recovery_grant", ref="cc" * 16,
+           officers=[known["officer2"], known["birzai_officer"]])
+    record(seeded, "case_viewed", ref="dd" * 16)
+
+    page = text_of(admin.get(f"{PAGE}?lang=en"))
+    found = {person: listed(admin, f"person={known[person]}")
+             for person in ("officer2", "birzai_officer")}
+
+    # Not a member of Utena and never acting in its log: named by the grant alone.
+    assert f'<option value="{known["birzai_officer"]}">' in page
+    for rows in found.values():
+        assert len(rows) == 1 and "with the recovery code" in rows[0]
+
+
 def test_filters_offer_translated_actions_and_the_institutions_people(seeded, admin):
     page = text_of(admin.get(f"{PAGE}?lang=en"))
 
@@ -406,6 +422,26 @@ def test_the_csv_export_is_itself_audited_with_its_filter(seeded, admin, varied_
         "Downloaded 1 entry of the audit log as a CSV file; only entries naming Integrity "
         "officer 1 (Administration of Utena District Municipality); only “Case opened and "
         "decrypted”; until Mar 31, 2026")
+
+
+def test_a_log_longer_than_one_file_holds_is_refused_with_the_filters_kept(seeded, admin,
+                                                                          varied_log):
+    seeded.config["AUDIT_EXPORT_LIMIT"] = 2
+    query = "date_from=2026-01-01&date_to=2026-03-31"
+
+    refused = admin.get(f"{CSV_PAGE}?lang=en&{query}")
+    page = text_of(admin.get(refused.headers["Location"]))
+    narrower = admin.get(f"{CSV_PAGE}?lang=en&date_from=2026-02-01&date_to=2026-03-31")
+
+    assert refused.status_code == 302
+    assert "date_from=2026-01-01" in refused.headers["Location"]
+    assert ("These filters select 3 entries; one file holds at most 2. Choose fewer days "
+            "and export the log in parts.") in page
+    assert narrower.status_code == 200 and narrower.mimetype == "text/csv"
+    with seeded.app_context():
+        exported = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "audit_exported")).all()
+        assert [entry.detail["rows"] for entry in exported] == [2]
 
 
 def test_the_csv_export_neutralises_cells_a_spreadsheet_would_run(seeded, admin):

@@ -2,12 +2,13 @@
 waiting for an answer, the last activity, and urgent cases first among equal deadlines."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import event, select, update
 
 from app.extensions import db
-from app.models import Message, Report
+from app.models import CaseEvent, Message, Report
 from app.services.accounts.users import find_user
 from app.services.administration.institutions import find_institution
 from app.services.casefile.deadlines import today
@@ -213,3 +214,33 @@ def test_reporter_messages_keep_only_their_day_and_officer_messages_their_minute
         assert ":" not in reporter_meta.split("·", 1)[1]  # the day only
         assert re.search(r"\d{1,2}:\d{2}", officer_meta.rsplit("·", 1)[1])  # to the minute
         assert f"{officer_time.minute:02d}" in officer_meta.rsplit("·", 1)[1]
+
+
+@pytest.mark.parametrize(("slug", "officer", "shown"), [
+    ("utena", OFFICER1, "2026-01-15 12:05"),  # Vilnius: UTC+2 in winter
+    ("fleksibel-utdanning", "officer1.fleksibel-utdanning@demo.example.org",
+     "2026-01-15 11:05"),  # Oslo: UTC+1
+])
+def test_history_and_officer_messages_show_the_institutions_clock(seeded, slug, officer,
+                                                                   shown):
+    reporter = seeded.test_client()
+    ref, receipt = new_report(seeded, reporter, slug=slug)
+    client = signed_in(seeded, officer)
+    post(client, ref, "acknowledge")
+    winter = datetime(2026, 1, 15, 10, 5, tzinfo=UTC)
+    with seeded.app_context():
+        report = db.session.scalar(select(Report).where(Report.ref == ref))
+        db.session.execute(update(CaseEvent).where(CaseEvent.report_id == report.id)
+                           .values(happened_at=winter))
+        db.session.execute(update(Message).where(Message.report_id == report.id)
+                           .values(written_at=winter))
+        db.session.commit()
+    sign_in(reporter, receipt)
+
+    case = text_of(client.get(f"/staff/cases/{ref}?lang=lt"))
+    history = case.split('class="history"', 1)[1].split("</ol>", 1)[0]
+    officer_line = case.split("message message-officer", 1)[1].split("</li>", 1)[0]
+    mailbox = text_of(reporter.get("/mailbox/?lang=lt"))
+    assert shown in history
+    assert shown in officer_line
+    assert shown in mailbox.split("message message-officer", 1)[1].split("</li>", 1)[0]

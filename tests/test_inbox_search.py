@@ -152,6 +152,25 @@ def test_search_reads_only_the_most_recent_cases_up_to_the_limit_and_says_so(see
     assert "most recent cases of" not in text_of(narrowed)
 
 
+def test_matches_are_listed_in_the_chosen_order_and_the_cap_keeps_its_first(seeded,
+                                                                           monkeypatch):
+    first, second, third = (report_saying(seeded, f"Marker SO{n}.") for n in range(3))
+    for ref, received in ((first, -30), (second, -20), (third, -10)):
+        arrange(seeded, ref, received=received)
+    client = signed_in(seeded)
+
+    orders = {sort: listed_on_page(text_of(search(client, "marker", sort=sort)),
+                                   [first, second, third])
+              for sort in ("received_asc", "received_desc")}
+    monkeypatch.setattr("app.services.casework.search.SHOWN", 2)
+    capped = text_of(search(client, "marker", sort="received_asc"))
+
+    assert orders == {"received_asc": [first, second, third],
+                      "received_desc": [third, second, first]}
+    assert listed_on_page(capped, [first, second, third]) == [first, second]
+    assert "3 cases contain these words. The first 2 in the chosen order are listed." in capped
+
+
 # --- search by each filter -----------------------------------------------------------
 
 def test_search_keeps_to_the_status_category_and_assignee_filters(seeded):

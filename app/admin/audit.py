@@ -3,13 +3,14 @@ download (itself recorded in the log)."""
 
 from datetime import UTC, date, datetime
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.admin import bp
 from app.admin.forms import AuditFilterForm
 from app.models import Institution, Role
+from app.services import ServiceError
 from app.services.administration.audit_log import (
     AuditFilter,
     action_choices,
@@ -88,8 +89,13 @@ def audit_log_page(institution):
 @institution_role(Role.INSTITUTION_ADMIN)
 def audit_log_csv(institution):
     """The filtered audit log as a CSV file (the download is audited)."""
-    _form, chosen = _audit_filter(institution)
-    content = export_audit_log(institution, current_staff().user, chosen, str(get_locale()))
+    form, chosen = _audit_filter(institution)
+    try:
+        content = export_audit_log(institution, current_staff().user, chosen,
+                                   str(get_locale()))
+    except ServiceError as error:
+        flash(str(error))
+        return redirect(url_for("admin.audit_log", slug=institution.slug, **_audit_query(form)))
     response = Response(content, mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment",
                          filename=f"skaidra-{institution.slug}-audit-log-"

@@ -122,8 +122,7 @@ def _invited(institution, email: str, role: Role, token: str | None):
     mailed = None
     if token is not None and notifications.mail_configured():
         mailed = notifications.send_invitation(
-            email, institution, str(ROLE_LABELS[role]), account_link_url(token),
-            str(get_locale())) == 1
+            email, institution, ROLE_LABELS[role], account_link_url(token), _me()) == 1
     return render_template("admin/invited.html", institution=institution, email=email,
                            mailed=mailed,
                            link=account_link_url(token) if token and mailed is None else None)

@@ -171,6 +171,12 @@ def verify_chain(batch: int = 5000) -> ChainReport:
     return ChainReport(checked, last_id or None, previous.hex(), None)
 
 
+def count_entries(institution: Institution, where: tuple = ()) -> int:
+    """How many of an institution's entries meet the conditions."""
+    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.institution_id == institution.id, *where)) or 0
+
+
 def institution_log(institution: Institution, page: int, per_page: int = 50,
                     where: tuple = ()) -> tuple[list[AuditEntry], int]:
     """One page of an institution's entries, newest first, and the number of pages.
@@ -178,8 +184,7 @@ def institution_log(institution: Institution, page: int, per_page: int = 50,
     :param where: further SQL conditions on :class:`AuditEntry` (the log page's filters).
     """
     conditions = (AuditEntry.institution_id == institution.id, *where)
-    total = db.session.scalar(select(func.count()).select_from(AuditEntry)
-                              .where(*conditions)) or 0
+    total = count_entries(institution, where)
     entries = db.session.scalars(
         select(AuditEntry).where(*conditions)
         .order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()

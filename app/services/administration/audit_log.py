@@ -8,12 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from babel.numbers import format_decimal
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from flask_babel import ngettext
+from sqlalchemy import cast, exists, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 
 from app.extensions import db
 from app.models import ActionItem, AuditEntry, Institution, Membership, Report, User
-from app.services import audit
+from app.services import ServiceError, audit
 from app.services.accounts.permissions import may_work_on
 from app.services.administration.audit_descriptions import (
     CaseReference,
@@ -35,6 +39,16 @@ from app.services.spreadsheets import safe_cells
 PER_PAGE = 50
 
 
+def _lists_person(person: int):
+    """The condition that an entry names ``person`` among several accounts (the officers
+    a recovery grant gave a case to): a JSON array search, which each database spells its
+    own way."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        listed = db.func.json_each(AuditEntry.detail, "$.officers").table_valued("value")
+        return exists(select(1).select_from(listed).where(listed.c.value == person))
+    return cast(AuditEntry.detail["officers"], JSONB).contains([person])
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     """What the log page shows: entries of one case (a reference or its beginning), naming
@@ -54,7 +68,8 @@ class AuditFilter:
             where.append(AuditEntry.report_ref.startswith(self.ref.lower(), autoescape=True))
         if self.person is not None:
             where.append(or_(AuditEntry.actor_id == self.person,
-                             AuditEntry.detail["user"].as_integer() == self.person))
+                             AuditEntry.detail["user"].as_integer() == self.person,
+                             _lists_person(self.person)))
         if self.action:
             where.append(AuditEntry.action == self.action)
         # Stored times are UTC; the days are the institution's.
@@ -146,13 +161,20 @@ def audit_log(institution: Institution, viewer: User, chosen: AuditFilter, page:
 
 
 def people_in_log(institution: Institution) -> list[tuple[int, str]]:
-    """Everyone the person filter offers: the institution's members and whoever acted in
-    its log, by name."""
-    actors = select(AuditEntry.actor_id).where(
-        AuditEntry.institution_id == institution.id, AuditEntry.actor_id.is_not(None))
+    """Everyone the person filter offers: the institution's members and whoever its log
+    names (as actor, as the account concerned, among the officers of a grant), by name;
+    a former member stays findable."""
+    in_log = AuditEntry.institution_id == institution.id
+    named = set(db.session.scalars(select(AuditEntry.actor_id).where(in_log)))
+    named |= set(db.session.scalars(select(AuditEntry.detail["user"].as_integer())
+                                    .where(in_log)))
+    for listed in db.session.scalars(select(AuditEntry.detail["officers"]).where(
+            in_log, AuditEntry.action == "recovery_grant")):
+        named |= set(listed or [])
     members = select(Membership.user_id).where(Membership.institution_id == institution.id)
+    ids = {value for value in named if isinstance(value, int)}
     found = db.session.execute(select(User.id, User.display_name).where(
-        or_(User.id.in_(actors), User.id.in_(members)))).all()
+        or_(User.id.in_(ids), User.id.in_(members)))).all()
     return sorted(((user_id, name) for user_id, name in found),
                   key=lambda person: (person[1].casefold(), person[0]))
 
@@ -187,7 +209,19 @@ def audit_log_csv(institution: Institution, viewer: User, chosen: AuditFilter,
 def export_audit_log(institution: Institution, viewer: User, chosen: AuditFilter,
                      language: str) -> str:
     """The filtered log as CSV for ``viewer`` to download; the download is audited with
-    the filter used and the number of entries, and committed."""
+    the filter used and the number of entries, and committed.
+
+    :raises ServiceError: more entries than one file holds (``AUDIT_EXPORT_LIMIT``).
+    """
+    limit = current_app.config["AUDIT_EXPORT_LIMIT"]
+    found = audit.count_entries(institution, chosen.conditions(institution))
+    if found > limit:
+        raise ServiceError(ngettext(
+            "These filters select %(found)s entries; one file holds at most %(num)d. "
+            "Choose fewer days and export the log in parts.",
+            "These filters select %(found)s entries; one file holds at most %(num)d. "
+            "Choose fewer days and export the log in parts.", limit,
+            found=format_decimal(found, locale=language)))
     content, count = audit_log_csv(institution, viewer, chosen, language)
     audit.record("audit_exported", actor=viewer, institution=institution, rows=count,
                  **chosen.as_detail())

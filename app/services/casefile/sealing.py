@@ -127,16 +127,26 @@ def holds_key(report: Report, user: User) -> bool:
         SealedKey.report_id == report.id, SealedKey.user_id == user.id)) is not None
 
 
-def officer_data_key(report: Report, user: User, private_key) -> bytes | None:
+def officer_data_key(report: Report, user: User, private_key,
+                     sealed: bytes | None = None) -> bytes | None:
     """The data key through the officer's own sealed copy; None when they hold none.
 
+    :param sealed: their copy when already read (:func:`officer_copies`), else it is read.
     :raises DecryptionError: their copy does not open with this private key.
     """
-    sealed = db.session.scalar(select(SealedKey.sealed).where(
-        SealedKey.report_id == report.id, SealedKey.user_id == user.id))
+    if sealed is None:
+        sealed = db.session.scalar(select(SealedKey.sealed).where(
+            SealedKey.report_id == report.id, SealedKey.user_id == user.id))
     if sealed is None:
         return None
     return unseal(sealed, private_key, *_officer_context(report, user))
+
+
+def officer_copies(user: User, report_ids: list[int]) -> dict[int, bytes]:
+    """The officer's sealed copies of these reports' data keys in one query, by report id
+    (for work on many cases at once, such as a search)."""
+    return dict(db.session.execute(select(SealedKey.report_id, SealedKey.sealed).where(
+        SealedKey.user_id == user.id, SealedKey.report_id.in_(report_ids))).all())
 
 
 def recovery_data_key(report: Report, recovery_code: str) -> bytes:

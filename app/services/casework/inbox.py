@@ -264,11 +264,14 @@ def list_cases(institution: Institution, user: User, chosen: InboxFilter) -> Inb
 
 
 def selected_ids(institution: Institution, user: User, chosen: InboxFilter, limit: int,
-                 day: date | None = None) -> list[int]:
+                 day: date | None = None, among: list[int] | None = None) -> list[int]:
     """The ids of the first ``limit`` cases the filter selects, in the chosen order, read
-    from the indexes alone."""
+    from the indexes alone; only cases of ``among`` when given (a search's matches)."""
+    query = _filtered(institution, user, chosen, day or today())
+    if among is not None:
+        query = query.where(Report.id.in_(among))
     ids: list[int] = []
-    for part in _ordered(_filtered(institution, user, chosen, day or today()), chosen):
+    for part in _ordered(query, chosen):
         ids += _ids(part, limit - len(ids))
     return ids
 

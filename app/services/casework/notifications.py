@@ -31,6 +31,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.languages import LANGUAGES
 from app.models import Institution, Membership, Report, ReportStatus, Role, SealedKey, User
+from app.services.accounts.users import default_language, find_user
 from app.services.casefile.deadlines import DUE_SOON_DAYS
 from app.services.casefile.deadlines import today as current_day
 
@@ -95,19 +96,24 @@ def mail_configured() -> bool:
     return bool(config.get("MAIL_SERVER") and config.get("MAIL_DEFAULT_SENDER"))
 
 
-def send_invitation(email: str, institution: Institution, role_label: str, link_url: str,
-                    language: str) -> int:
-    """E-mail an invitation link to the address it was made for; returns the number of
-    e-mails sent (0 or 1). The text is the same for a new address and an existing account,
-    and the inviting admin never sees the link: so inviting cannot tell them whether the
-    address has an account. Never raises."""
+def send_invitation(email: str, institution: Institution, role_label: LazyString,
+                    link_url: str, inviter: User) -> int:
+    """E-mail an invitation link to the address it was made for, in the invitee's language
+    (an account's own; for a new address the one the account will start with); returns
+    the number of e-mails sent (0 or 1). The text is otherwise the same for a new address
+    and an existing account, and the inviting admin never sees the link: so inviting
+    cannot tell them whether the address has an account. Never raises."""
+    invitee = find_user(email)
+    language = (invitee.language if invitee is not None and invitee.language in LANGUAGES
+                else default_language(institution, inviter))
+
     def compose() -> list[EmailMessage]:
         with force_locale(language):
             name = institution.name(language)
             return [_email(email, language, _("Invitation to Skaidra from %(institution)s",
                                               institution=name),
                            render_template("email/invitation.txt", institution=name,
-                                           role=role_label, link_url=link_url,
+                                           role=str(role_label), link_url=link_url,
                                            days=current_app.config["ACCOUNT_LINK_DAYS"]))]
     return _send(compose)
 

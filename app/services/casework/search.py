@@ -39,7 +39,7 @@ from app.models import CaseNote, Institution, Message, Report, User
 from app.services import audit
 from app.services.casefile.content import open_json
 from app.services.casefile.deadlines import today
-from app.services.casefile.sealing import officer_data_key
+from app.services.casefile.sealing import officer_copies, officer_data_key
 from app.services.casework.inbox import (
     InboxFilter,
     InboxRow,
@@ -51,7 +51,7 @@ from app.services.casework.inbox import (
 from app.services.casework.opened_case import OpenedCase, note_text
 
 MAX_QUERY_LENGTH = 200  # characters: a few words, not a document
-SHOWN = 100  # matches listed on the page, the most recent first
+SHOWN = 100  # matches listed on the page, the first in the order chosen
 BATCH = 200  # cases whose ciphertexts are read per round trip
 # Values of the report body that are codes or numbers, not what the reporter wrote.
 CODE_FIELDS = frozenset({"urgency", "reported_elsewhere", "language", "excluded_officers"})
@@ -72,7 +72,7 @@ def search_words(query: str) -> tuple[str, ...]:
 class SearchResult:
     """What a search found, and how far it looked."""
 
-    rows: list[InboxRow]  # up to SHOWN matches, the most recent first
+    rows: list[InboxRow]  # up to SHOWN matches, in the chosen order
     matched: int  # cases that matched, listed or not
     searched: int  # cases taken into the search (readable or not)
     available: int  # cases the filters select; more than ``searched`` when cut
@@ -136,10 +136,13 @@ def _matching(officer: User, private_key, ids: list[int], words: tuple[str, ...]
             select(Report).options(load_only(Report.id, Report.ref, Report.content))
             .where(Report.id.in_(batch)))}
         messages, notes = _grouped(Message, batch), _grouped(CaseNote, batch)
+        copies = officer_copies(officer, batch)
         for report_id in batch:
             report = reports.get(report_id)
             try:
-                data_key = report and officer_data_key(report, officer, private_key)
+                data_key = (report and report_id in copies
+                            and officer_data_key(report, officer, private_key,
+                                                 copies[report_id]))
                 if not data_key:
                     unreadable += 1
                     continue
@@ -176,5 +179,8 @@ def search_cases(institution: Institution, officer: User, private_key, chosen: I
     audit.record("cases_searched", actor=officer, institution=institution,
                  searched=len(ids), matched=len(matched))
     db.session.commit()
-    return SearchResult(listed_rows(matched[:SHOWN], day), len(matched), len(ids), available,
+    # The matches in the order the officer chose (the search itself takes the most recent).
+    shown = selected_ids(institution, officer, replace(chosen, page=1), SHOWN, day,
+                         among=matched) if matched else []
+    return SearchResult(listed_rows(shown, day), len(matched), len(ids), available,
                         unreadable, counts(institution, officer, day))
