@@ -69,7 +69,7 @@ def _echo_logins(logins: list[DemoLogin]) -> None:
             shown = login.institution_slug
             click.echo(f"  [{shown}]  recovery code: {demo_recovery_code(shown)}")
         indent = "    " if login.institution_slug else "  "
-        click.echo(f"{indent}{login.role:<18} {login.email}")
+        click.echo(f"{indent}{login.role:<18} {login.email:<56} {login.name}")
     click.echo("The recovery codes are as public as the password: they open every report of "
                "their institution (Administration: ... > Recovery code).")
     click.echo("Staff sign in at /staff/login. The first sign-in of each account sets up "

@@ -34,6 +34,19 @@ def test_seed_demo_creates_the_network_and_prints_logins(app, runner):
     assert DEMO_PASSWORD in result.output
     assert "admin.birzai@demo.example.org" in result.output
     assert "platform-admin@demo.example.org" in result.output
+    assert re.search(r"officer1\.utena@demo\.example\.org +Paulius Kazlauskas", result.output)
+
+
+def test_demo_staff_have_personal_names_the_same_in_every_language(seeded):
+    with seeded.app_context():
+        names = {user.email: user.display_name for user in db.session.scalars(select(User))}
+
+    assert len(set(names.values())) == len(names)  # one person per account
+    assert names["officer1.utena@demo.example.org"] == "Paulius Kazlauskas"
+    assert names["officer1.fleksibel-utdanning@demo.example.org"] == "Ola Johansen"
+    # No role or institution in English inside a name that pages in lt and nb show.
+    assert not [name for name in names.values()
+                if re.search(r"officer|admin|analyst|\(", name, re.IGNORECASE)]
 
 
 def test_seed_demo_is_idempotent(app, runner):

@@ -24,11 +24,15 @@ class DemoLogin:
     email: str
     role: str
     institution_slug: str | None
+    name: str
+
+
+def _demo_data() -> dict:
+    return json.loads(files("app").joinpath("data/demo_network.json").read_text("utf-8"))
 
 
 def demo_institution_specs() -> list[InstitutionSpec]:
     """The partner institutions from app/data/demo_network.json."""
-    data = json.loads(files("app").joinpath("data/demo_network.json").read_text("utf-8"))
     return [
         InstitutionSpec(
             slug=entry["slug"],
@@ -39,8 +43,20 @@ def demo_institution_specs() -> list[InstitutionSpec]:
             jurisdiction=Jurisdiction(entry["jurisdiction"]),
             recovery_code=demo_recovery_code(entry["slug"]),
         )
-        for entry in data["institutions"]
+        for entry in _demo_data()["institutions"]
     ]
+
+
+def demo_staff_names() -> dict[str, str]:
+    """The fictitious person behind each demo account, by e-mail address: personal names
+    of the institution's country, the same in every language of the page."""
+    data = _demo_data()
+    names = {f"platform-admin@{DEMO_DOMAIN}": data["network_staff"]["platform_admin"],
+             f"analyst@{DEMO_DOMAIN}": data["network_staff"]["analyst"]}
+    for entry in data["institutions"]:
+        for account, name in entry["staff"].items():
+            names[f"{account}.{entry['slug']}@{DEMO_DOMAIN}"] = name
+    return names
 
 
 def demo_recovery_code(slug: str) -> str:
@@ -66,22 +82,21 @@ def seed_demo_network() -> list[DemoLogin]:
 
     Existing accounts keep their passwords: a second run never resets anything.
     """
-    logins = [
-        DemoLogin(f"platform-admin@{DEMO_DOMAIN}", "platform_admin", None),
-        DemoLogin(f"analyst@{DEMO_DOMAIN}", "analyst", None),
-    ]
-    _ensure_user(logins[0].email, "Platform administrator", is_platform_admin=True)
-    _ensure_user(logins[1].email, "Network analyst", is_analyst=True)
+    names = demo_staff_names()
+    logins = [DemoLogin(email, role, None, names[email]) for email, role in (
+        (f"platform-admin@{DEMO_DOMAIN}", "platform_admin"),
+        (f"analyst@{DEMO_DOMAIN}", "analyst"))]
+    _ensure_user(logins[0].email, names[logins[0].email], is_platform_admin=True)
+    _ensure_user(logins[1].email, names[logins[1].email], is_analyst=True)
     for spec in demo_institution_specs():
         institution, _created = ensure_institution(spec)
         staff = [
-            (f"admin.{spec.slug}@{DEMO_DOMAIN}", "Institution admin", Role.INSTITUTION_ADMIN),
-            (f"officer1.{spec.slug}@{DEMO_DOMAIN}", "Integrity officer 1", Role.OFFICER),
-            (f"officer2.{spec.slug}@{DEMO_DOMAIN}", "Integrity officer 2", Role.OFFICER),
+            (f"admin.{spec.slug}@{DEMO_DOMAIN}", Role.INSTITUTION_ADMIN),
+            (f"officer1.{spec.slug}@{DEMO_DOMAIN}", Role.OFFICER),
+            (f"officer2.{spec.slug}@{DEMO_DOMAIN}", Role.OFFICER),
         ]
         language = default_language(institution, None)
-        for email, name, role in staff:
-            grant_role(_ensure_user(email, f"{name} ({spec.name_en})", language),
-                       institution, role)
-            logins.append(DemoLogin(email, role.value, spec.slug))
+        for email, role in staff:
+            grant_role(_ensure_user(email, names[email], language), institution, role)
+            logins.append(DemoLogin(email, role.value, spec.slug, names[email]))
     return logins
