@@ -1,6 +1,8 @@
 """Fixtures: every database test runs on SQLite and on a real PostgreSQL cluster."""
 
+import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -14,11 +16,20 @@ from app.extensions import db
 from config import TestConfig
 from tests.helpers import seed
 from tests.support.postgres import PostgresCluster
+from tests.support.scratch import scratch_folder
 from tests.support.seeded import prepare_template, seeded_copy
-from tests.support.server import ServedApp, app_environment, flask_command
+from tests.support.server import demo_server, seed_demo_database
 
 OUTPUT_DIR = Path(__file__).parent / "output"
 BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config):
+    """Throwaway files (tmp_path, the clusters, servers' and browsers' files) in memory where
+    the machine has room (tests/support/scratch.py); a chosen --basetemp or TMPDIR stays."""
+    folder = scratch_folder()
+    if folder and not config.option.basetemp and "TMPDIR" not in os.environ:
+        os.environ["TMPDIR"] = tempfile.tempdir = folder
 
 
 @pytest.fixture(scope="session")
@@ -131,15 +142,17 @@ def runner(app):
 
 
 @pytest.fixture(scope="session")
-def served(tmp_path_factory):
+def demo_database(tmp_path_factory) -> Path:
+    """The demo network migrated and seeded through the CLI once per session (and worker);
+    each served instance starts on a copy."""
+    return seed_demo_database(tmp_path_factory.mktemp("demo-database"))
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory, demo_database):
     """Real gunicorn with the shipped config, migrated and seeded through the CLI."""
-    folder = tmp_path_factory.mktemp("served")
-    env = app_environment(f"sqlite:///{folder / 'skaidra.sqlite3'}")
-    flask_command(env, "db", "upgrade")
-    flask_command(env, "seed-demo")
-    server = ServedApp(env, folder / "gunicorn.log").start()
-    yield server
-    server.stop()
+    with demo_server(demo_database, tmp_path_factory.mktemp("served")) as server:
+        yield server
 
 
 CHROMIUM_ARGS = [

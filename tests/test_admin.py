@@ -33,7 +33,7 @@ from tests.helpers import (
     totp_code,
 )
 from tests.support.reporter import CSRF
-from tests.support.server import ServedApp, app_environment, flask_command
+from tests.support.server import demo_server
 from tests.test_browser_staff import (
     assert_accessible,
     path_of,
@@ -635,16 +635,11 @@ def test_sharing_page_on_a_staff_only_node_points_to_the_public_site(make_app):
 
 
 @pytest.fixture(scope="module")
-def admin_workspace(tmp_path_factory):
+def admin_workspace(tmp_path_factory, demo_database):
     """Real gunicorn with the demo network for this module: two-factor secrets are shown
     only at the first sign-in, so no other module may have signed these admins in."""
-    folder = tmp_path_factory.mktemp("admin-served")
-    env = app_environment(f"sqlite:///{folder / 'skaidra.sqlite3'}")
-    flask_command(env, "db", "upgrade")
-    flask_command(env, "seed-demo")
-    server = ServedApp(env, folder / "gunicorn.log").start()
-    yield server
-    server.stop()
+    with demo_server(demo_database, tmp_path_factory.mktemp("admin-served")) as server:
+        yield server
 
 
 def browser_sign_in(page, served, email: str) -> None:

@@ -224,16 +224,15 @@ def admin_signs_in(page, served, account: Account, language: str) -> None:
 def answer_area(page, area, language: str, evidence: str | None) -> None:
     """Click the first answer's label of every question; an evidence note if given."""
     fieldsets = page.locator("form.assessment-form fieldset.question")
-    assert fieldsets.count() == len(area.questions)
-    for index, question in enumerate(area.questions):
-        fieldset = fieldsets.nth(index)
-        assert fieldset.locator("legend").inner_text().strip() == localized(question.text,
-                                                                            language)
-        choice = fieldset.locator(".choice").first
-        choice.locator("label").click()
-        assert choice.locator("input[type=radio]").is_checked(), question.id
-    answered = page.locator("fieldset.question input[type=radio]:not([value='']):checked")
-    assert answered.count() == len(area.questions)
+    legends = [text.strip() for text in fieldsets.locator("legend").all_inner_texts()]
+    assert legends == [localized(question.text, language) for question in area.questions]
+    for index in range(len(area.questions)):
+        fieldsets.nth(index).locator(".choice label").first.click()
+    # Each click checked its question's first answer (read in one round trip, not 120).
+    first_checked = page.evaluate("""() => [...document.querySelectorAll(
+        'form.assessment-form fieldset.question')].map(set => set.querySelector(
+        '.choice input[type=radio]').checked)""")
+    assert first_checked == [True] * len(area.questions)
     if evidence is not None:
         notes = page.locator("fieldset.question textarea")
         assert notes.count() >= 1, "no evidence note in the area"

@@ -6,9 +6,11 @@ scroll inside their own box); its title holds no markup; it passes axe at 390 px
 the three languages (they take turns). Screenshots of each page at 1280 px and 390 px land in
 tests/output/layout/ for review.
 
-The pages come from the application's own URL map: a GET endpoint this test does not open
-fails it (``test_every_page_of_the_url_map_is_measured``), unless NOT_PAGES says why it
-is no page (a download, a redirect, a machine answer).
+The pages come from the application's own URL map: a GET endpoint the walk does not open
+fails ``test_the_parts_of_the_walk_cover_every_page_of_the_url_map``, unless NOT_PAGES says
+why it is no page (a download, a redirect, a machine answer). The walk is in parts (PARTS),
+one test each, so that the suite's workers share it; each part names the endpoints it opens
+and fails when it opens others.
 """
 
 import re
@@ -24,7 +26,7 @@ from app import create_app
 from config import TestConfig
 from tests.helpers import follow
 from tests.support.reporter import REPORT_ANSWERS, Reporter
-from tests.support.server import ServedApp, app_environment, flask_command
+from tests.support.server import demo_server
 from tests.test_browser_reporting import fill_report_form, send_report
 from tests.test_browser_staff import (
     assert_accessible,
@@ -70,15 +72,18 @@ class Layout:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A server of its own: the officers here enrol two-factor on their first sign-in."""
-    folder = tmp_path_factory.mktemp("layout-served")
-    env = app_environment(f"sqlite:///{folder / 'skaidra.sqlite3'}")
-    flask_command(env, "db", "upgrade")
-    flask_command(env, "seed-demo")
-    server = ServedApp(env, folder / "gunicorn.log").start()
-    yield server
-    server.stop()
+def site(tmp_path_factory, demo_database):
+    """A server of its own (the officers here enrol two-factor on their first sign-in), with
+    a reporter's report holding a file and an answer in the mailbox, so pages have content."""
+    with demo_server(demo_database, tmp_path_factory.mktemp("layout-served")) as server:
+        reporter = Reporter(server.base_url)
+        receipt = reporter.submit_report(
+            SLUG, {**REPORT_ANSWERS, "what_happened": LONG_WORD},
+            [("møtereferat-fra-kommunestyret-2026.txt", b"Referat\n")])
+        reporter.sign_in(receipt)
+        reporter.send_message(f"Mer informasjon: {LONG_WORD}")
+        server.receipt = receipt
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -183,22 +188,10 @@ def staff_member(browser, site, walk: "Walk", email: str):
     return context, page
 
 
-@pytest.fixture(scope="module")
-def layout(site, browser, axe, url_map, output_dir):
-    """Walk every page once for the module's tests to judge."""
-    found = Layout()
-    walk = Walk(found, url_map, axe, output_dir)
+def reporter_pages(walk: Walk, site, browser) -> None:
+    """The public pages, a report sent in each language and the mailbox; JavaScript off."""
     base = site.base_url
-
-    # A reporter's report with a file, and an answer in the mailbox, so pages have content.
-    reporter = Reporter(base)
-    receipt = reporter.submit_report(SLUG, {**REPORT_ANSWERS, "what_happened": LONG_WORD},
-                                     [("møtereferat-fra-kommunestyret-2026.txt",
-                                       b"Referat\n")])
-    reporter.sign_in(receipt)
-    reporter.send_message(f"Mer informasjon: {LONG_WORD}")
-
-    with browsing(browser) as page:  # a reporter: JavaScript off
+    with browsing(browser) as page:
         for path, name in (("/", "Home"), (f"/i/{SLUG}/", "Institution"),
                            (f"/i/{SLUG}/report", "Report form"), (f"/i/{SLUG}/share", "Share"),
                            (f"/i/{SLUG}/embed", "Embed card"), (f"/i/{SLUG}/survey", "Survey"),
@@ -213,7 +206,7 @@ def layout(site, browser, axe, url_map, output_dir):
             send_report(page, site)
             walk.measure(page, "Receipt", language, **shown_in_english(language))
             page.goto(f"{base}/mailbox/?lang={language}")
-            page.locator("input[name=receipt]").fill(receipt)
+            page.locator("input[name=receipt]").fill(site.receipt)
             follow(page, page.locator("main form button[type=submit]").first)
             walk.measure(page, "Mailbox", language, **shown_in_english(language))
             follow(page, page.locator("form[action$='/mailbox/sign-out'] button"))
@@ -221,6 +214,10 @@ def layout(site, browser, axe, url_map, output_dir):
             follow(page, page.locator("main form [type=submit]").last)
             walk.measure(page, "Self-check result", language, **shown_in_english(language))
 
+
+def officer_pages(walk: Walk, site, browser) -> None:
+    """An officer's workspace: overview, inbox, a case answered, statistics, assessments."""
+    base = site.base_url
     context, page = staff_member(browser, site, walk, f"officer1.{SLUG}@demo.example.org")
     with context:
         page.goto(f"{base}/staff/i/{SLUG}/cases?lang=en")
@@ -248,6 +245,10 @@ def layout(site, browser, axe, url_map, output_dir):
                            (f"/staff/i/{SLUG}/survey-results", "Survey results")):
             walk.visit(page, base, path, name)
 
+
+def admin_pages(walk: Walk, site, browser) -> None:
+    """An institution admin's pages, an invitation, and the account link it makes."""
+    base = site.base_url
     context, page = staff_member(browser, site, walk, f"admin.{SLUG}@demo.example.org")
     with context:
         page.goto(f"{base}/staff/i/{SLUG}/admin/?lang=en")
@@ -275,6 +276,10 @@ def layout(site, browser, axe, url_map, output_dir):
             page.goto(f"{link}?lang={language}")
             walk.measure(page, "Account link", language, **shown_in_english(language))
 
+
+def network_pages(walk: Walk, site, browser) -> None:
+    """The platform admin's and the analyst's pages."""
+    base = site.base_url
     context, page = staff_member(browser, site, walk, "platform-admin@demo.example.org")
     with context:
         for path, name in (("/staff/platform/", "Network institutions"),
@@ -284,19 +289,51 @@ def layout(site, browser, axe, url_map, output_dir):
     context, page = staff_member(browser, site, walk, "analyst@demo.example.org")
     with context:
         walk.visit(page, base, "/staff/statistics/network", "Network statistics")
-    return found
 
 
-def test_no_page_scrolls_sideways_at_360_or_390_px(layout):
-    assert layout.overflow == [], "\n".join(layout.overflow)
+# The walk in parts that run side by side (one per test, so that the suite's workers share
+# them), each with the endpoints it opens: the parts together must cover the URL map.
+PARTS = {
+    "reporter": (reporter_pages, {
+        "public.home", "public.institution", "public.report", "public.share", "public.embed",
+        "survey.survey", "survey.self_check", "public.mailbox", "staff.login",
+        "error page"}),
+    "officer": (officer_pages, {
+        "staff.enrol", "staff.login_code", "staff.dashboard", "staff.inbox", "staff.case",
+        "staff.account", "insights.index", "insights.institution", "assessment.index",
+        "assessment.overview", "assessment.area", "assessment.results", "assessment.report",
+        "assessment.action_plan", "assessment.survey_results"}),
+    "admin": (admin_pages, {
+        "staff.enrol", "staff.login_code", "admin.institution", "admin.audit_log",
+        "admin.invite", "admin.member", "admin.settings", "admin.sharing", "admin.recover",
+        "admin.recovery_code", "admin.recovery_grant", "staff.account_link"}),
+    "network": (network_pages, {
+        "staff.enrol", "staff.login_code", "admin.platform", "admin.new_institution",
+        "admin.edit_institution", "insights.network"}),
+}
 
 
-def test_no_page_title_holds_markup(layout):
-    assert layout.titles == [], "\n".join(layout.titles)
+@pytest.fixture(scope="module")
+def url_map_pages(url_map) -> set[str]:
+    """The endpoints of the URL map that are pages to lay out."""
+    return {rule.endpoint for rule in url_map.map.iter_rules()
+            if "GET" in rule.methods} - set(NOT_PAGES)
 
 
-def test_every_page_of_the_url_map_is_measured(layout, url_map):
-    pages = {rule.endpoint for rule in url_map.map.iter_rules()
-             if "GET" in rule.methods} - set(NOT_PAGES)
-    assert pages - layout.seen == set()
-    assert layout.checked_axe >= len(pages)
+@pytest.mark.parametrize("part", PARTS)
+def test_pages_fit_a_phone_have_plain_titles_and_pass_axe(part, site, browser, axe, url_map,
+                                                          output_dir):
+    found = Layout()
+    walk_part, expected = PARTS[part]
+    walk_part(Walk(found, url_map, axe, output_dir), site, browser)
+
+    assert found.overflow == [], "\n".join(found.overflow)
+    assert found.titles == [], "\n".join(found.titles)
+    assert found.seen == expected, f"PARTS[{part!r}] names other pages: {sorted(found.seen)}"
+    assert found.checked_axe >= len(expected)
+
+
+def test_the_parts_of_the_walk_cover_every_page_of_the_url_map(url_map_pages):
+    walked = set().union(*(endpoints for _walk, endpoints in PARTS.values()))
+    assert url_map_pages - walked == set()
+    assert walked - url_map_pages <= {"error page"}

@@ -23,7 +23,7 @@ from playwright.sync_api import Error as PlaywrightError
 from app.services.casefile.attachments import safe_filename
 from app.services.demo.network import DEMO_PASSWORD
 from tests.helpers import catalogue_translation, follow
-from tests.support.server import ServedApp, app_environment, flask_command
+from tests.support.server import demo_server
 from tests.test_browser_reporting import photo_with_location, send_report, sign_in_form
 
 pytestmark = pytest.mark.browser
@@ -47,21 +47,16 @@ def officer_of(slug: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
+def workspace(tmp_path_factory, demo_database):
     """Real gunicorn with the demo network, as `served`, but for this module alone.
 
     Two-factor is set up on an officer's first sign-in and its secret is shown only then: a
     server shared with other modules could hold officers enrolled elsewhere, whose codes this
     module could not compute, and inboxes full of other modules' reports.
     """
-    folder = tmp_path_factory.mktemp("staff-served")
-    env = app_environment(f"sqlite:///{folder / 'skaidra.sqlite3'}")
-    flask_command(env, "db", "upgrade")
-    flask_command(env, "seed-demo")
-    server = ServedApp(env, folder / "gunicorn.log").start()
-    assert urlsplit(server.base_url).hostname == "127.0.0.1"
-    yield server
-    server.stop()
+    with demo_server(demo_database, tmp_path_factory.mktemp("staff-served")) as server:
+        assert urlsplit(server.base_url).hostname == "127.0.0.1"
+        yield server
 
 
 @contextmanager

@@ -4,6 +4,7 @@ refuse at the documented limit wherever the requests land, and an unreachable Re
 each process count on its own instead of failing requests."""
 
 import os
+import shutil
 import signal
 import time
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from tests.helpers import csrf_token, seed, send_report, text_of
 from tests.support.postgres import free_port
 from tests.support.redis import RedisServer
 from tests.support.reporter import CSRF, RECEIPT, Reporter
-from tests.support.server import ServedApp, app_environment, flask_command
+from tests.support.server import ServedApp, app_environment
 
 OFFICER = "officer1.utena@demo.example.org"
 LIMIT = 3  # sign-in attempts per account, set low through STAFF_LOGIN_RATE_LIMIT
@@ -34,15 +35,12 @@ def redis_server():
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory) -> str:
+def database(tmp_path_factory, demo_database) -> str:
     """A SQLite database migrated and seeded through the CLI, shared by this module's
     servers (the counters under test live in the rate-limit store, not here)."""
     folder = tmp_path_factory.mktemp("rate-limit-storage")
-    url = f"sqlite:///{folder / 'skaidra.sqlite3'}"
-    env = app_environment(url)
-    flask_command(env, "db", "upgrade")
-    flask_command(env, "seed-demo")
-    return url
+    shutil.copyfile(demo_database, folder / "skaidra.sqlite3")
+    return f"sqlite:///{folder / 'skaidra.sqlite3'}"
 
 
 @contextmanager

@@ -1,10 +1,13 @@
 """Skaidra served by real gunicorn with the shipped configuration, on 127.0.0.1."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.postgres import free_port
@@ -77,3 +80,27 @@ class ServedApp:
     def log(self) -> str:
         """Everything gunicorn and the app wrote so far."""
         return self.log_path.read_text(errors="replace")
+
+
+def seed_demo_database(folder: Path) -> Path:
+    """A SQLite database migrated and seeded with the demo network through the CLI, as an
+    operator's `make run` does; servers start on copies of it (:func:`demo_server`)."""
+    path = folder / "skaidra.sqlite3"
+    env = app_environment(f"sqlite:///{path}")
+    flask_command(env, "db", "upgrade")
+    flask_command(env, "seed-demo")
+    return path
+
+
+@contextmanager
+def demo_server(template: Path, folder: Path, **extra: str) -> Iterator[ServedApp]:
+    """Gunicorn on a fresh copy of the seeded demo database in ``folder``, stopped at the
+    end: each server has its own accounts (two-factor enrolled by none) and reports."""
+    database = folder / "skaidra.sqlite3"
+    shutil.copyfile(template, database)
+    server = ServedApp(app_environment(f"sqlite:///{database}", **extra),
+                       folder / "gunicorn.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
