@@ -13,7 +13,9 @@ from app.services.assessment.questionnaires import Text, localized
 from app.services.casefile.attachments import NOTES, REMOVED
 from app.services.casefile.categories import CATEGORY_LABELS
 from app.services.casefile.labels import (
+    CHANNEL_LABELS,
     MESSAGE_KIND_LABELS,
+    MINUTES_STATE_LABELS,
     REPORTER_MESSAGE_KIND_LABELS,
     STATUS_LABELS,
 )
@@ -82,6 +84,8 @@ def init_app(app: Flask) -> None:
             "jurisdiction_label": JURISDICTION_LABELS.__getitem__,
             "category_label": CATEGORY_LABELS.__getitem__,
             "status_label": STATUS_LABELS.__getitem__,
+            "channel_label": CHANNEL_LABELS.__getitem__,
+            "minutes_state_label": MINUTES_STATE_LABELS.__getitem__,
             "message_kind_label": MESSAGE_KIND_LABELS.__getitem__,
             "reporter_message_kind_label": REPORTER_MESSAGE_KIND_LABELS.__getitem__,
             "removed_label": REMOVED.__getitem__,

@@ -53,11 +53,17 @@ ACCESS_RULES = {
     "staff.inbox": "institution:officer",
     # The inbox's full-text search: only over cases the officer's own key opens.
     "staff.inbox_search": "institution:officer",
+    # Registering a report received another way: the institution's officers, who then
+    # hold its key like any report's.
+    "staff.register": "institution:officer",
     "staff.case": "case",
     "staff.case_file": "case",
     "staff.case_acknowledge": "case",
     "staff.case_reply": "case",
     "staff.case_note": "case",
+    "staff.case_minutes": "case",
+    "staff.case_minutes_signed": "case",
+    "staff.case_meeting_handled": "case",
     "staff.case_status": "case",
     "staff.case_assign": "case",
     "staff.case_triage": "case",

@@ -242,8 +242,34 @@ def officer_pages(walk: Walk, site, browser) -> None:
                            (f"{assessment}/results", "Assessment results"),
                            (f"{assessment}/report", "Assessment report"),
                            (f"/staff/i/{SLUG}/action-plan", "Action plan"),
-                           (f"/staff/i/{SLUG}/survey-results", "Survey results")):
+                           (f"/staff/i/{SLUG}/survey-results", "Survey results"),
+                           (f"/staff/i/{SLUG}/cases/register", "Register a report")):
             walk.visit(page, base, path, name)
+        receipt, registered_case = register_a_call(page, base)
+        walk.measure(page, "Hand-over sheet", "en")
+        walk.visit(page, base, registered_case, "Case with minutes")
+
+    with browsing(browser) as page:  # the caller reads the minutes, JavaScript off
+        for language in LANGUAGES:
+            page.goto(f"{base}/mailbox/?lang={language}")
+            page.locator("input[name=receipt]").fill(receipt)
+            follow(page, page.locator("main form button[type=submit]").first)
+            walk.measure(page, "Mailbox with minutes", language,
+                         **shown_in_english(language))
+            follow(page, page.locator("form[action$='/mailbox/sign-out'] button"))
+
+
+def register_a_call(page, base: str) -> tuple[str, str]:
+    """An officer registers a telephone report with long words; its receipt and case."""
+    page.goto(f"{base}/staff/i/{SLUG}/cases/register?lang=en")
+    form = page.locator("form.register-form")
+    form.locator("input[name=channel][value=telephone]").check()
+    form.locator("select[name=language]").select_option("nb")
+    form.locator("textarea[name=record]").fill(f"Referat av samtalen: {LONG_WORD}")
+    follow(page, form.locator("[type=submit]"))
+    receipt = page.locator(".handover-sheet .receipt strong").inner_text().strip()
+    case = urlsplit(page.locator("a[href^='/staff/cases/']").first.get_attribute("href")).path
+    return receipt, case
 
 
 def admin_pages(walk: Walk, site, browser) -> None:
@@ -302,7 +328,8 @@ PARTS = {
         "staff.enrol", "staff.login_code", "staff.dashboard", "staff.inbox", "staff.case",
         "staff.account", "insights.index", "insights.institution", "assessment.index",
         "assessment.overview", "assessment.area", "assessment.results", "assessment.report",
-        "assessment.action_plan", "assessment.survey_results"}),
+        "assessment.action_plan", "assessment.survey_results", "staff.register",
+        "public.mailbox"}),
     "admin": (admin_pages, {
         "staff.enrol", "staff.login_code", "admin.institution", "admin.audit_log",
         "admin.invite", "admin.member", "admin.settings", "admin.sharing", "admin.recover",

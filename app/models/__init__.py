@@ -10,7 +10,9 @@ from app.models.assessment import (
 )
 from app.models.audit import AuditEntry, AuditHead
 from app.models.institution import Institution, InstitutionKind, Jurisdiction
+from app.models.minutes import MinutesVersion
 from app.models.report import (
+    ORAL_CHANNELS,
     Attachment,
     Author,
     CaseEvent,
@@ -18,9 +20,11 @@ from app.models.report import (
     CaseNote,
     Message,
     MessageKind,
+    MinutesState,
     Outcome,
     ReceiptScheme,
     Report,
+    ReportChannel,
     ReporterSession,
     ReportStatus,
     SealedKey,
@@ -36,6 +40,7 @@ from app.models.user import (
 )
 
 __all__ = [
+    "ORAL_CHANNELS",
     "AccountLink",
     "ActionItem",
     "ActionStatus",
@@ -56,9 +61,12 @@ __all__ = [
     "Membership",
     "Message",
     "MessageKind",
+    "MinutesState",
+    "MinutesVersion",
     "Outcome",
     "ReceiptScheme",
     "Report",
+    "ReportChannel",
     "ReportStatus",
     "ReporterSession",
     "Role",

@@ -8,6 +8,7 @@ reporter did anything.
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +26,9 @@ from app.extensions import db
 from app.models.institution import Institution
 from app.models.types import str_enum
 from app.models.user import User
+
+if TYPE_CHECKING:  # app/models/minutes.py imports this module
+    from app.models.minutes import MinutesVersion
 
 
 class ReportStatus(enum.StrEnum):
@@ -64,6 +68,35 @@ class MessageKind(enum.StrEnum):
     UPDATE = "update"
     FEEDBACK = "feedback"
     TRANSFER = "transfer"  # written by Skaidra when the case is passed to another institution
+    # The one kind a reporter's message may have: asking for a meeting or a call.
+    MEETING_REQUEST = "meeting_request"
+
+
+class ReportChannel(enum.StrEnum):
+    """How a report reached the institution. The Directive's internal channels take reports
+    in writing or orally, by telephone or voice messaging, and in a meeting at the
+    reporter's request (Art. 9(2)); all but the web form are registered by an officer."""
+
+    WEB = "web"
+    TELEPHONE = "telephone"
+    VOICEMAIL = "voicemail"
+    MEETING = "meeting"
+    LETTER = "letter"
+    EMAIL = "email"
+
+
+# Reports made orally: their record is minutes or a transcript, which the reporter may
+# check, rectify and agree (Art. 18(2)–(4)).
+ORAL_CHANNELS = frozenset({ReportChannel.TELEPHONE, ReportChannel.VOICEMAIL,
+                           ReportChannel.MEETING})
+
+
+class MinutesState(enum.StrEnum):
+    """Where the reporter stands with the current version of an oral report's record."""
+
+    AWAITING = "awaiting"  # not answered yet
+    CORRECTION = "correction"  # the reporter asked for corrections
+    APPROVED = "approved"  # agreed, in the mailbox or signed on paper
 
 
 class ReceiptScheme(db.Model):
@@ -135,6 +168,15 @@ class Report(db.Model):
     awaiting_answer_since: Mapped[date | None] = mapped_column(Date)
     # Day of the last message or case step, for the inbox.
     last_activity_on: Mapped[date | None] = mapped_column(Date)
+    # Plaintext like the category: statistics count by it, and an officer registered every
+    # report that did not come through the web form.
+    channel: Mapped[ReportChannel] = mapped_column(str_enum(ReportChannel, 16),
+                                                   default=ReportChannel.WEB)
+    # Oral reports only: whether the reporter agreed the current version of the record.
+    minutes_state: Mapped[MinutesState | None] = mapped_column(str_enum(MinutesState, 16))
+    # The day the reporter asked for a meeting or a call (Art. 9(2)), until an officer marks
+    # the request handled; when and how they would like it is ciphertext.
+    meeting_requested_on: Mapped[date | None] = mapped_column(Date)
 
     receipt_scheme_id: Mapped[int] = mapped_column(ForeignKey("receipt_scheme.id"))
     reporter_locator: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
@@ -169,6 +211,9 @@ class Report(db.Model):
     )
     events: Mapped[list["CaseEvent"]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="CaseEvent.id"
+    )
+    minutes: Mapped[list["MinutesVersion"]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="MinutesVersion.number"
     )
 
     def __repr__(self) -> str:
@@ -299,6 +344,11 @@ class CaseEventKind(enum.StrEnum):
     TRANSFERRED = "transferred"
     REOPENED = "reopened"
     RECOVERY_GRANT = "recovery_grant"  # access granted by an admin with the recovery code
+    REGISTERED = "registered"  # an officer registered a report received another way
+    MINUTES_REVISED = "minutes_revised"
+    MINUTES_APPROVED = "minutes_approved"
+    MINUTES_CORRECTION = "minutes_correction"  # the reporter asked for corrections
+    MEETING_HANDLED = "meeting_handled"  # an officer dealt with a request for a meeting
 
 
 class CaseEvent(db.Model):

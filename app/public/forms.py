@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.services.casefile.categories import CATEGORY_LABELS
+from app.services.casefile.minutes import MAX_RECORD
 from app.services.reporting.intake import MAX_LONG_TEXT, MAX_SHORT_TEXT, MAX_TEXT
 from app.services.reporting.mailbox import MAX_MESSAGE
 from app.services.reporting.receipts import NOT_A_RECEIPT
@@ -106,6 +107,13 @@ class ReportForm(ReporterForm):
                                    "whistleblower status"))
     # Left empty by people; form-filling robots tend to fill it. Hidden from view and from
     # assistive technology by the template.
+    meeting_wanted = BooleanField(_l("I would like to talk to an integrity officer in a "
+                                     "meeting or on the telephone"))
+    meeting_request = _text(
+        _l("When and how would suit you? (optional)"), MAX_TEXT,
+        description=_l("For example: a call on weekday mornings, or a meeting away from the "
+                       "office. You need not give a telephone number: the officers answer in "
+                       "your mailbox to arrange it."))
     website = StringField(_l("Leave this field empty"))
     attachments = MultipleFileField(_l("Documents, photos or other files (optional)"))
     excluded_officers = SelectMultipleField(
@@ -179,3 +187,23 @@ class MessageForm(ReporterForm):
 
 class SignOutForm(ReporterForm):
     """Signing out (a POST with a CSRF token, so no other site can sign a reporter out)."""
+
+
+class MinutesApprovalForm(ReporterForm):
+    """The reporter agrees the version of the minutes the page showed."""
+
+    version = HiddenField()
+
+
+class MinutesCorrectionForm(ReporterForm):
+    """The reporter asks, in their own words, for the minutes to be corrected."""
+
+    version = HiddenField()
+    text = _text(_l("What should be corrected?"), MAX_RECORD,
+                 required_message=_l("Write what should be corrected."))
+
+
+class MeetingRequestForm(ReporterForm):
+    """The reporter asks for a meeting or a call from the mailbox."""
+
+    text = _text(_l("When and how would suit you? (optional)"), MAX_TEXT)

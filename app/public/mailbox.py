@@ -7,7 +7,14 @@ from flask_wtf.csrf import generate_csrf
 from app.errors import CSRF_TEXTS, render_error
 from app.extensions import limiter
 from app.public import bp
-from app.public.forms import MessageForm, ReceiptForm, SignOutForm
+from app.public.forms import (
+    MeetingRequestForm,
+    MessageForm,
+    MinutesApprovalForm,
+    MinutesCorrectionForm,
+    ReceiptForm,
+    SignOutForm,
+)
 from app.ratelimits import (
     message_limit,
     per_browser_session,
@@ -19,9 +26,12 @@ from app.services import ServiceError
 from app.services.reporting.intake import is_submission_token, new_submission_token
 from app.services.reporting.mailbox import (
     MessageAlreadySent,
+    approve_minutes,
+    ask_for_correction,
     end_session,
     mailbox_view,
     officer_file,
+    request_meeting,
     resume,
     send_reporter_message,
     sign_in,
@@ -40,12 +50,21 @@ def _sign_in_page(form: ReceiptForm, *, expired: bool = False, status: int = 200
                            **notices), status
 
 
-def _mailbox_page(reporter, form: MessageForm | None = None, status: int = 200, **notices):
+def _mailbox_page(reporter, form: MessageForm | None = None, status: int = 200,
+                  correction: MinutesCorrectionForm | None = None,
+                  meeting: MeetingRequestForm | None = None, **notices):
     form = form or MessageForm()
     if not form.submission_token.data:
         form.submission_token.data = new_submission_token(_csrf_secret())
-    return render_template("public/mailbox.html", view=mailbox_view(reporter), form=form,
-                           sign_out=SignOutForm(), **notices), status
+    view = mailbox_view(reporter)
+    approval = MinutesApprovalForm(formdata=None)
+    correction = correction or MinutesCorrectionForm(formdata=None)
+    if view.current_minutes is not None:
+        approval.version.data = correction.version.data = str(view.current_minutes.number)
+    return render_template("public/mailbox.html", view=view, form=form,
+                           sign_out=SignOutForm(), approval=approval, correction=correction,
+                           meeting=meeting or MeetingRequestForm(formdata=None),
+                           **notices), status
 
 
 def _csrf_secret() -> str:
@@ -129,6 +148,90 @@ def _kept_page(form: MessageForm, reason: str):
         return _sign_in_page(ReceiptForm(pending_message=form.text.data or ""),
                              not_stored=reason)
     return _mailbox_page(reporter, form, not_stored=reason)
+
+
+def _signed_in_reporter(kept_text: str = ""):
+    """The signed-in reporter, or the sign-in page (status 401) that keeps a text typed."""
+    reporter = resume(session.get(SESSION_KEY))
+    if reporter is None:
+        session.pop(SESSION_KEY, None)
+        return None, _sign_in_page(ReceiptForm(pending_message=kept_text), expired=True,
+                                   status=401)
+    return reporter, None
+
+
+def _version_of(form) -> int:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return 0  # no such version: the service says the minutes changed
+
+
+@bp.post("/mailbox/meeting")
+@limiter.limit(message_limit, key_func=per_browser_session)
+def mailbox_meeting():
+    """The reporter asks for a meeting or a call; what they typed is never lost."""
+    form = MeetingRequestForm()
+    reporter, page = _signed_in_reporter(form.text.data or "")
+    if reporter is None:
+        return page
+    if not form.validate():
+        return _mailbox_page(reporter, status=400, meeting=form)
+    try:
+        request_meeting(reporter, form.text.data or "")
+    except NOT_TAKEN as error:
+        return not_stored(error, lambda reason: _mailbox_page(reporter, meeting=form,
+                                                              not_stored=reason))
+    except ServiceError as error:
+        form.text.errors = [str(error)]
+        return _mailbox_page(reporter, status=400, meeting=form)
+    flash(_("Your request has been sent. The integrity officers will answer here to arrange "
+            "a meeting or a call."), "status")
+    return redirect(url_for("public.mailbox"))
+
+
+@bp.post("/mailbox/minutes/approve")
+@limiter.limit(message_limit, key_func=per_browser_session)
+def mailbox_minutes_approve():
+    """The reporter approves the minutes of their oral report, as shown on the page."""
+    form = MinutesApprovalForm()
+    reporter, page = _signed_in_reporter()
+    if reporter is None:
+        return page
+    if not form.validate():
+        return _mailbox_page(reporter, status=400, renew_form=True)
+    try:
+        approve_minutes(reporter, _version_of(form))
+    except NOT_TAKEN as error:
+        return not_stored(error, lambda reason: _mailbox_page(reporter, not_stored=reason))
+    except ServiceError as error:
+        return _mailbox_page(reporter, status=400, minutes_error=str(error))
+    flash(_("Thank you: you have approved the minutes. The integrity officers will see it."),
+          "status")
+    return redirect(url_for("public.mailbox"))
+
+
+@bp.post("/mailbox/minutes/correct")
+@limiter.limit(message_limit, key_func=per_browser_session)
+def mailbox_minutes_correct():
+    """The reporter asks for the minutes to be corrected; what they typed is never lost."""
+    form = MinutesCorrectionForm()
+    reporter, page = _signed_in_reporter(form.text.data or "")
+    if reporter is None:
+        return page
+    if not form.validate():
+        return _mailbox_page(reporter, status=400, correction=form)
+    try:
+        ask_for_correction(reporter, _version_of(form), form.text.data or "")
+    except NOT_TAKEN as error:
+        return not_stored(error, lambda reason: _mailbox_page(reporter, correction=form,
+                                                              not_stored=reason))
+    except ServiceError as error:
+        form.text.errors = [str(error)]
+        return _mailbox_page(reporter, status=400, correction=form)
+    flash(_("Your request has been sent. The integrity officers will correct the minutes and "
+            "show you the new version here."), "status")
+    return redirect(url_for("public.mailbox"))
 
 
 @bp.get("/mailbox/files/<file_ref>")

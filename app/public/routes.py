@@ -119,4 +119,6 @@ def entry_of(form: ReportForm) -> ReportEntry:
         seeks_status=bool(form.seeks_status.data),
         language=str(get_locale()),
         excluded_officers=tuple(form.excluded_officers.data or ()),
+        meeting_wanted=bool(form.meeting_wanted.data),
+        meeting_request=form.meeting_request.data or "",
     )

@@ -52,6 +52,11 @@ ACTIONS = {
     "cases_searched": _l("Case texts searched (the words are not recorded)"),
     "file_downloaded": _l("File downloaded"),
     "message_sent": _l("Message sent to the reporter"),
+    "report_registered": _l("Report received another way registered"),
+    "minutes_revised": _l("Minutes revised"),
+    "minutes_approved": _l("Minutes approved"),
+    "minutes_correction_requested": _l("Correction of the minutes requested"),
+    "meeting_request_handled": _l("Request for a meeting or a call handled"),
     "note_added": _l("Internal note added"),
     "status_changed": _l("Status changed"),
     "assigned": _l("Assignee changed"),
@@ -110,12 +115,15 @@ def _entry_hash(key: bytes, entry: AuditEntry, previous: bytes) -> bytes:
 
 
 def record(action: str, *, actor: User | None = None, institution: Institution | int | None = None,
-           report_ref: str | None = None, **detail) -> AuditEntry:
+           report_ref: str | None = None, day_only: bool = False, **detail) -> AuditEntry:
     """Append an entry to the chain, in the caller's transaction (not committed).
 
     Appends are serialised by updating the single head row first: a concurrent writer waits
     for this transaction, then sees this entry as its predecessor.
 
+    :param day_only: keep only the day (midnight UTC), for what a reporter did: the log
+        must not tell when, to the minute, a reporter was in their mailbox. The entry's
+        metadata says so (``day_only``), so pages show the day alone.
     :param detail: metadata only (statuses, the other user's id); never report content.
     """
     if action not in ACTIONS:
@@ -128,7 +136,11 @@ def record(action: str, *, actor: User | None = None, institution: Institution |
     previous = db.session.scalar(
         select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
     institution_id = institution.id if isinstance(institution, Institution) else institution
-    entry = AuditEntry(recorded_at=datetime.now(UTC).replace(microsecond=0),
+    moment = datetime.now(UTC).replace(microsecond=0)
+    if day_only:
+        moment = moment.replace(hour=0, minute=0, second=0)
+        detail["day_only"] = True
+    entry = AuditEntry(recorded_at=moment,
                        actor_id=actor.id if actor is not None else None,
                        institution_id=institution_id, action=action, report_ref=report_ref,
                        detail=detail, previous_hash=previous)

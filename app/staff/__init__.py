@@ -6,7 +6,7 @@ from flask import Blueprint
 bp = Blueprint("staff", __name__)
 
 from app.services.casefile.sealing import unreadable_reports  # noqa: E402
-from app.staff import auth, cases, inbox  # noqa: E402, F401  (routes register on bp)
+from app.staff import auth, cases, inbox, registration  # noqa: E402, F401  (routes register on bp)
 from app.web.navigation import administers, staff_navigation  # noqa: E402
 
 bp.add_app_template_global(staff_navigation)

@@ -10,14 +10,20 @@ from wtforms import (
     RadioField,
     SearchField,
     SelectField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from app.services.casefile.labels import MESSAGE_KIND_LABELS
+from app.languages import LANGUAGE_NAMES, LANGUAGES
+from app.services.casefile.labels import CHANNEL_LABELS, MESSAGE_KIND_LABELS
+from app.services.casefile.minutes import MAX_RECORD
 from app.services.casework.commands import CHOSEN_KINDS, MAX_TEXT
+from app.services.casework.registration import REGISTERED_CHANNELS
 from app.services.casework.search import MAX_QUERY_LENGTH
+from app.services.reporting.intake import MAX_SHORT_TEXT
+from app.services.reporting.intake import MAX_TEXT as MAX_ANSWER
 from app.web.forms import case_reference_field, options
 
 _REQUIRED_TEXT = _l("Write something first.")
@@ -166,3 +172,76 @@ class TransferForm(FlaskForm):
     reason = _text(_l("Reason for the transfer"), _l("Give the reason for the transfer."))
     keep_access = BooleanField(_l("Keep my own access to the case"))
     submit = SubmitField(_l("Transfer the case"))
+
+
+_RECORD_MISSING = _l("Write the minutes, the transcript or the text received.")
+_RECORD_TOO_LONG = _l("The record is too long.")
+_CHOOSE_CHANNEL = _l("Choose how the report was received.")
+
+
+def _record(label, description=None) -> TextAreaField:
+    return TextAreaField(label, description=description, validators=[
+        DataRequired(_RECORD_MISSING), Length(max=MAX_RECORD, message=_RECORD_TOO_LONG)])
+
+
+class RegisterForm(FlaskForm):
+    """A report received by telephone, voicemail, in a meeting, by letter or by e-mail."""
+
+    channel = RadioField(
+        _l("How was the report received?"), validate_choice=False,
+        choices=options((channel.value, CHANNEL_LABELS[channel])
+                        for channel in REGISTERED_CHANNELS),
+        validators=[DataRequired(_CHOOSE_CHANNEL),
+                    AnyOf([channel.value for channel in REGISTERED_CHANNELS],
+                          message=_CHOOSE_CHANNEL)])
+    received_on = DateField(
+        _l("Day received"), description=_l("The deadlines run from this day."),
+        validators=[DataRequired(_l("Enter the day as year-month-day, for example "
+                                    "2026-03-31."))])
+    language = SelectField(
+        _l("The reporter's language"),
+        description=_l("The hand-over sheet and Skaidra's messages to the reporter are in "
+                       "this language."),
+        choices=options((code, LANGUAGE_NAMES[code]) for code in LANGUAGES))
+    category = SelectField(_l("What is the report about?"))
+    urgent = BooleanField(_l("Urgent: someone is in danger or evidence may be lost"))
+    record = _record(
+        _l("Minutes, transcript or text received"),
+        _l("For a call or a meeting: what the reporter said, as complete as you can. The "
+           "reporter can read it in the mailbox and approve it or ask for corrections. For "
+           "a letter or an e-mail: its text."))
+    when_where = TextAreaField(_l("When and where did it happen?"), validators=[
+        Optional(), Length(max=MAX_ANSWER, message=_l("The text is too long."))])
+    people_involved = TextAreaField(_l("Who is involved?"), validators=[
+        Optional(), Length(max=MAX_ANSWER, message=_l("The text is too long."))])
+    identity_choice = RadioField(
+        _l("The reporter's identity"), default="anonymous", validate_choice=False,
+        choices=options([("anonymous", _l("Anonymous: the reporter did not give a name")),
+                         ("confidential", _l("Confidential: the reporter gave their name"))]),
+        validators=[AnyOf(["anonymous", "confidential"],
+                          message=_l("Choose one of the offered answers."))])
+    name = StringField(_l("Reporter's name"), validators=[
+        Optional(), Length(max=MAX_SHORT_TEXT, message=_l("The text is too long."))])
+    contact = StringField(_l("How to contact the reporter (optional)"), validators=[
+        Optional(), Length(max=MAX_SHORT_TEXT, message=_l("The text is too long."))])
+    documents = MultipleFileField(
+        _l("Scanned documents or the letter itself (optional)"),
+        description=_l("Hidden metadata is removed from each file before it is encrypted, "
+                       "as for files reporters send."))
+    submit = SubmitField(_l("Register the report and show its receipt"))
+
+
+class MinutesForm(FlaskForm):
+    """A new version of the record of a registered report."""
+
+    text = _record(_l("Minutes, transcript or text received"))
+    change = _text(_l("What you changed (the reporter reads this)"),
+                   _l("Say what you changed, for the reporter and the history."))
+    submit = SubmitField(_l("Save as a new version"))
+
+
+class SignedForm(FlaskForm):
+    """The reporter signed a printed version of the minutes."""
+
+    version = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("The reporter signed this version on paper"))

@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import MessageKind, Outcome, Report, ReportStatus, User
+from app.models import ORAL_CHANNELS, MessageKind, Outcome, Report, ReportStatus, User
 from app.services import ServiceError
 from app.services.administration.institutions import find_institution, list_institutions
 from app.services.casefile.categories import CATEGORY_LABELS
@@ -20,6 +20,7 @@ from app.services.casework.commands import (
     change_status,
     colleagues_without_access,
     grant,
+    mark_meeting_handled,
     reclassify,
     recuse,
     reopen,
@@ -28,16 +29,19 @@ from app.services.casework.commands import (
     transfer,
     triage,
 )
+from app.services.casework.minutes import record_signed_minutes, revise_minutes
 from app.services.casework.opened_case import OpenedCase, case_view, download, open_case, readers
 from app.staff import bp
 from app.staff.case_forms import (
     AssignForm,
     CategoryForm,
     GrantForm,
+    MinutesForm,
     NoteForm,
     RecuseForm,
     ReopenForm,
     ReplyForm,
+    SignedForm,
     StatusForm,
     TransferForm,
     TriageForm,
@@ -92,6 +96,8 @@ CASE_FORMS = {
     "triage": (TriageForm, None), "category": (CategoryForm, _category_choices),
     "grant": (GrantForm, _grant_choices), "recuse": (RecuseForm, None),
     "transfer": (TransferForm, _transfer_choices), "reopen": (ReopenForm, None),
+    "minutes": (MinutesForm, None), "signed": (SignedForm, None),
+    "meeting": (ButtonForm, None),
 }
 
 
@@ -119,11 +125,27 @@ def _forms(opened: OpenedCase, bound: dict) -> dict:
     return forms
 
 
+def _with_minutes(forms: dict, view, bound: dict) -> dict:
+    """The minutes forms start from the current version (a revision edits it)."""
+    if view.minutes:
+        current = view.minutes[-1]
+        if "minutes" not in bound:
+            forms["minutes"].text.data = current.text
+        forms["signed"].version.data = str(current.number)
+    return forms
+
+
+def report_is_oral(report: Report) -> bool:
+    """A report whose record is minutes or a transcript the reporter approves."""
+    return report.channel in ORAL_CHANNELS
+
+
 def _page(opened: OpenedCase, bound: dict | None = None, code: int = 200):
     view = case_view(opened)
     g.page_institution = opened.report.institution.slug  # for the navigation
+    forms = _with_minutes(_forms(opened, bound or {}), view, bound or {})
     return render_template("staff/case.html", case=view, report=opened.report,
-                           forms=_forms(opened, bound or {}), today=today(),
+                           forms=forms, today=today(), oral=report_is_oral(opened.report),
                            outcome_label=OUTCOME_LABELS.get,
                            event_label=describe_event), code
 
@@ -187,6 +209,42 @@ def case_reply(report):
                     opened, form.text.data, MessageKind(form.kind.data),
                     uploads_of(form.attachments)),
                 _("Your message has been sent to the reporter's mailbox."))
+
+
+@bp.post("/cases/<ref>/minutes")
+@case_officer
+@keeps_typed_text
+def case_minutes(report):
+    """Save a new version of the minutes, transcript or text received."""
+    return _act(report, "minutes",
+                lambda opened, form: revise_minutes(opened, form.text.data, form.change.data),
+                _("The new version of the minutes is saved; the reporter can read it in the "
+                  "mailbox."))
+
+
+@bp.post("/cases/<ref>/minutes/signed")
+@case_officer
+def case_minutes_signed(report):
+    """Record that the reporter signed the printed minutes."""
+    return _act(report, "signed",
+                lambda opened, form: record_signed_minutes(opened, _version(form)),
+                _("Recorded: the reporter signed these minutes. Keep the signed sheet with "
+                  "the case's papers."))
+
+
+def _version(form) -> int:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        raise ServiceError(_("This report has no minutes to approve.")) from None
+
+
+@bp.post("/cases/<ref>/meeting-handled")
+@case_officer
+def case_meeting_handled(report):
+    """The reporter's request for a meeting or a call has been dealt with."""
+    return _act(report, "meeting", lambda opened, form: mark_meeting_handled(opened),
+                _("The request is marked as handled."))
 
 
 @bp.post("/cases/<ref>/note")

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.models import CaseEvent, CaseEventKind, Institution, Outcome, ReportStatus, User
 from app.services.casefile.categories import CATEGORY_LABELS
-from app.services.casefile.labels import OUTCOME_LABELS, STATUS_LABELS
+from app.services.casefile.labels import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS
 
 
 def describe_event(event: CaseEvent) -> str:
@@ -45,6 +45,22 @@ def describe_event(event: CaseEvent) -> str:
             return _("Reopened (it had been closed as: %(outcome)s)",
                      outcome=OUTCOME_LABELS[Outcome(change["outcome"])])
         return _("Reopened")
+    if event.kind == CaseEventKind.REGISTERED:
+        channel = CHANNEL_LABELS.get(change.get("channel"), change.get("channel"))
+        return _("Registered: received this way: %(channel)s", channel=channel)
+    if event.kind == CaseEventKind.MINUTES_REVISED:
+        return _("Minutes revised: version %(num)d", num=change["version"])
+    if event.kind == CaseEventKind.MINUTES_CORRECTION:
+        return _("The reporter asked to correct version %(num)d of the minutes",
+                 num=change["version"])
+    if event.kind == CaseEventKind.MINUTES_APPROVED:
+        if change.get("by") == "paper":
+            return _("The reporter signed version %(num)d of the minutes on paper",
+                     num=change["version"])
+        return _("The reporter approved version %(num)d of the minutes in the mailbox",
+                 num=change["version"])
+    if event.kind == CaseEventKind.MEETING_HANDLED:
+        return _("The request for a meeting or a call was handled")
     if event.kind == CaseEventKind.RECOVERY_GRANT:
         return _("Access granted to %(name)s with the recovery code",
                  name=name_of(change.get("officer")))

@@ -22,14 +22,26 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.languages import LANGUAGE_NAMES
-from app.models import ActionStatus, AuditEntry, MessageKind, Outcome, ReportStatus, Role
+from app.models import (
+    ActionStatus,
+    AuditEntry,
+    MessageKind,
+    Outcome,
+    ReportChannel,
+    ReportStatus,
+    Role,
+)
 from app.services import audit
 from app.services.administration.members import ROLE_LABELS
 from app.services.administration.settings import FIELD_LABELS
 from app.services.assessment.labels import ACTION_STATUSES
 from app.services.assessment.questionnaires import find_questionnaire, localized
 from app.services.casefile.categories import CATEGORY_LABELS
-from app.services.casefile.labels import MESSAGE_KIND_LABELS, OUTCOME_LABELS, STATUS_LABELS
+from app.services.casefile.labels import (
+    MESSAGE_KIND_LABELS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+)
 
 # Marks a slot in a translated sentence; no translation or label contains it.
 SLOT = "\x00"
@@ -279,6 +291,36 @@ def _message_sent(entry, case, lookup):
                   if files else None)
 
 
+REGISTERED_SENTENCES = {
+    ReportChannel.TELEPHONE: _l("Registered case %(case)s, a report received by telephone"),
+    ReportChannel.VOICEMAIL: _l("Registered case %(case)s, a report left as a voicemail"),
+    ReportChannel.MEETING: _l("Registered case %(case)s, a report made in a meeting"),
+    ReportChannel.LETTER: _l("Registered case %(case)s, a report received by letter"),
+    ReportChannel.EMAIL: _l("Registered case %(case)s, a report received by e-mail"),
+}
+
+
+def _report_registered(entry, case, lookup):
+    return fill(str(REGISTERED_SENTENCES[ReportChannel(entry.detail["channel"])]) % SLOTS,
+                case=case)
+
+
+def _minutes(entry, case, lookup):
+    number = int(entry.detail["version"])
+    if entry.action == "minutes_revised":
+        text = _("Wrote version %(num)d of the minutes of case %(case)s", num=number, **SLOTS)
+    elif entry.action == "minutes_correction_requested":
+        text = _("The reporter asked to correct version %(num)d of the minutes of case "
+                 "%(case)s", num=number, **SLOTS)
+    elif entry.detail.get("by") == "paper":
+        text = _("Recorded that the reporter signed version %(num)d of the minutes of case "
+                 "%(case)s on paper", num=number, **SLOTS)
+    else:
+        text = _("The reporter approved version %(num)d of the minutes of case %(case)s in "
+                 "the mailbox", num=number, **SLOTS)
+    return fill(text, case=case)
+
+
 def _status_changed(entry, case, lookup):
     detail = entry.detail
     outcome = detail.get("outcome")
@@ -430,6 +472,13 @@ DESCRIBERS: dict[str, Describer] = {
     "cases_searched": _cases_searched,
     "file_downloaded": _case_sentence(_l("Downloaded a file of case %(case)s")),
     "message_sent": _message_sent,
+    "report_registered": _report_registered,
+    "minutes_revised": _minutes,
+    "minutes_approved": _minutes,
+    "minutes_correction_requested": _minutes,
+    "meeting_request_handled": _case_sentence(
+        _l("Marked the reporter's request for a meeting or a call in case %(case)s as "
+           "handled")),
     "note_added": _case_sentence(_l("Added an internal note to case %(case)s")),
     "status_changed": _status_changed,
     "assigned": _assigned,

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import gettext as _
@@ -143,7 +144,10 @@ def _rows(entries: list[AuditEntry], institution: Institution, viewer: User,
     lookup = _lookup(entries, institution, viewer, language)
     return [AuditRow(
         recorded_at=local_moment(entry.recorded_at, institution),
-        shown_at=format_local(entry.recorded_at, institution),
+        # What a reporter did keeps only its day (audit.record(day_only=True)).
+        shown_at=(format_date(entry.recorded_at.date(), "short", locale=language)
+                  if (entry.detail or {}).get("day_only")
+                  else format_local(entry.recorded_at, institution)),
         actor=lookup.person(entry.actor_id) if entry.actor_id is not None else None,
         action=action_label(entry.action),
         case=lookup.case(entry.report_ref) if entry.report_ref else None,

@@ -157,6 +157,7 @@ def add_message(report: Report, data_key: bytes, author: Author, text: str,
         message.kind = kind or MessageKind.UPDATE
         report.awaiting_answer_since = None
     else:
+        message.kind = kind  # None, or MessageKind.MEETING_REQUEST
         report.awaiting_answer_since = report.awaiting_answer_since or day
         report.reporter_wrote_on = report.reporter_wrote_on or day
     report.last_activity_on = day

@@ -3,7 +3,7 @@ pages and statistics."""
 
 from flask_babel import lazy_gettext as _l
 
-from app.models import MessageKind, Outcome, ReportStatus
+from app.models import MessageKind, MinutesState, Outcome, ReportChannel, ReportStatus
 
 STATUS_LABELS = {
     ReportStatus.NEW: _l("Received, waiting to be acknowledged"),
@@ -13,6 +13,23 @@ STATUS_LABELS = {
     ReportStatus.CLOSED: _l("Closed"),
 }
 
+# How a report reached the institution.
+CHANNEL_LABELS = {
+    ReportChannel.WEB: _l("Web form"),
+    ReportChannel.TELEPHONE: _l("Telephone"),
+    ReportChannel.VOICEMAIL: _l("Voicemail"),
+    ReportChannel.MEETING: _l("Meeting in person"),
+    ReportChannel.LETTER: _l("Letter"),
+    ReportChannel.EMAIL: _l("E-mail"),
+}
+
+# Where the reporter stands with the current version of an oral report's minutes.
+MINUTES_STATE_LABELS = {
+    MinutesState.AWAITING: _l("minutes not yet approved"),
+    MinutesState.CORRECTION: _l("correction of the minutes requested"),
+    MinutesState.APPROVED: _l("minutes approved"),
+}
+
 # What an officer message is, as officers see it on the case page.
 MESSAGE_KIND_LABELS = {
     MessageKind.ACKNOWLEDGEMENT: _l("Acknowledgement of receipt"),
@@ -20,6 +37,7 @@ MESSAGE_KIND_LABELS = {
     MessageKind.UPDATE: _l("Update"),
     MessageKind.FEEDBACK: _l("Feedback (Art. 9(1)(f))"),
     MessageKind.TRANSFER: _l("Notice of transfer"),
+    MessageKind.MEETING_REQUEST: _l("Asks for a meeting or a call"),
 }
 
 # The same, as the reporter reads it in the mailbox.
@@ -29,6 +47,7 @@ REPORTER_MESSAGE_KIND_LABELS = {
     MessageKind.UPDATE: _l("An update"),
     MessageKind.FEEDBACK: _l("Feedback on your report: what is done and why"),
     MessageKind.TRANSFER: _l("Your report was passed on"),
+    MessageKind.MEETING_REQUEST: _l("You asked for a meeting or a call"),
 }
 
 OUTCOME_LABELS = {

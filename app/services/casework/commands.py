@@ -311,3 +311,18 @@ def transfer(case: OpenedCase, target: Institution, reason: str, keep_access: bo
                  report_ref=report.ref, target=target.id, kept_access=keep_access)
     record_step(case, "transferred_in", CaseEventKind.TRANSFERRED, reason,
                 {"source": source.id, "target": target.id}, source=source.id)
+
+
+def mark_meeting_handled(case: OpenedCase) -> None:
+    """The reporter's request for a meeting or a call has been dealt with (arranged in the
+    mailbox, held, or declined with a reason given there); the mark leaves the case.
+    Commits.
+
+    :raises ServiceError: no request waiting.
+    """
+    report = case.report
+    if report.meeting_requested_on is None:
+        raise ServiceError(_("No request for a meeting or a call is waiting."))
+    asked_on, report.meeting_requested_on = report.meeting_requested_on, None
+    record_step(case, "meeting_request_handled", CaseEventKind.MEETING_HANDLED,
+                change={"asked_on": asked_on.isoformat()})

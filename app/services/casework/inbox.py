@@ -95,7 +95,8 @@ LISTED_COLUMNS = (Report.ref, Report.institution_id, Report.category, Report.sta
                   Report.closed_on, Report.due_on, Report.assignee_id, Report.likelihood,
                   Report.impact, Report.outcome, Report.possible_flood, Report.urgent,
                   Report.reporter_wrote_on, Report.awaiting_answer_since,
-                  Report.last_activity_on)
+                  Report.last_activity_on, Report.channel, Report.minutes_state,
+                  Report.meeting_requested_on)
 
 
 @dataclass(frozen=True)

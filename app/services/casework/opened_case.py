@@ -7,7 +7,7 @@ step of case work is recorded here (:func:`record_step`): its event in the case
 history and its audit entry, in one transaction."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from sqlalchemy import select
 
@@ -25,6 +25,8 @@ from app.services.casefile.content import (
     report_files,
     seal_json,
 )
+from app.services.casefile.deadlines import today
+from app.services.casefile.minutes import MinutesView, read_minutes
 from app.services.casefile.sealing import officer_data_key
 
 
@@ -70,6 +72,17 @@ def add_event(case: OpenedCase, kind: CaseEventKind, reason: str = "", **change)
     case.report.events.append(event)
     case.report.last_activity_on = event.happened_at.date()
     return event
+
+
+def record_reporter_step(report: Report, kind: CaseEventKind, action: str, **change) -> None:
+    """Record something the reporter did in the case history and the audit log, keeping
+    only its day, as a reporter's message does (not committed)."""
+    day = datetime.combine(today(), time.min, tzinfo=UTC)
+    report.events.append(CaseEvent(ref=new_ref(), officer=None, happened_at=day, kind=kind,
+                                   change={**change, "day_only": True}))
+    report.last_activity_on = today()
+    audit.record(action, institution=report.institution, report_ref=report.ref,
+                 day_only=True, **change)
 
 
 def record_step(case: OpenedCase, action: str, kind: CaseEventKind | None = None,
@@ -150,6 +163,7 @@ class CaseView:
     history: list[HistoryItem]
     readers: list[User]
     excluded: list[User]
+    minutes: list[MinutesView]  # the record of a report an officer registered, oldest first
 
 
 def case_view(case: OpenedCase) -> CaseView:
@@ -164,4 +178,4 @@ def case_view(case: OpenedCase) -> CaseView:
         files=report_files(report, key), messages=read_conversation(report, key),
         notes=[NoteItem(note, note_text(case, note)) for note in report.notes],
         history=[HistoryItem(event, event_reason(case, event)) for event in report.events],
-        readers=readers(report), excluded=excluded)
+        readers=readers(report), excluded=excluded, minutes=read_minutes(report, key))

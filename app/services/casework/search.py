@@ -35,7 +35,7 @@ from sqlalchemy.orm import load_only
 
 from app.crypto.envelope import DecryptionError
 from app.extensions import db
-from app.models import CaseNote, Institution, Message, Report, User
+from app.models import CaseNote, Institution, Message, MinutesVersion, Report, User
 from app.services import audit
 from app.services.casefile.content import open_json
 from app.services.casefile.deadlines import today
@@ -92,10 +92,13 @@ def _report_texts(report: Report, data_key: bytes):
             yield value
 
 
-def _case_texts(case: OpenedCase, messages: list[Message], notes: list[CaseNote]):
+def _case_texts(case: OpenedCase, messages: list[Message], notes: list[CaseNote],
+                minutes: list[MinutesVersion] = ()):
     """The texts of one case, the report first, each decrypted only when asked for."""
     report = case.report
     yield from _report_texts(report, case.data_key)
+    for version in minutes:  # a registered report's record, as revised
+        yield open_json(case.data_key, version.body, report.ref, "minutes", version.ref)["text"]
     for message in messages:
         yield open_json(case.data_key, message.body, report.ref, "message", message.ref,
                         message.author.value)["text"]
@@ -136,6 +139,7 @@ def _matching(officer: User, private_key, ids: list[int], words: tuple[str, ...]
             select(Report).options(load_only(Report.id, Report.ref, Report.content))
             .where(Report.id.in_(batch)))}
         messages, notes = _grouped(Message, batch), _grouped(CaseNote, batch)
+        minutes = _grouped(MinutesVersion, batch)
         copies = officer_copies(officer, batch)
         for report_id in batch:
             report = reports.get(report_id)
@@ -147,14 +151,15 @@ def _matching(officer: User, private_key, ids: list[int], words: tuple[str, ...]
                     unreadable += 1
                     continue
                 case = OpenedCase(report, officer, data_key)
-                if _matches(words, _case_texts(case, messages[report_id], notes[report_id])):
+                if _matches(words, _case_texts(case, messages[report_id], notes[report_id],
+                                               minutes[report_id])):
                     matched.append(report_id)
             # A copy or text that does not open, or a body not as written (ValueError covers
             # JSON and UTF-8 errors): skipped, never shown, never logged.
             except (DecryptionError, ValueError, KeyError, TypeError, AttributeError):
                 unreadable += 1
-        for row in (*reports.values(), *(row for rows in (*messages.values(),
-                                                          *notes.values()) for row in rows)):
+        for row in (*reports.values(), *(row for rows in (*messages.values(), *notes.values(),
+                                                          *minutes.values()) for row in rows)):
             if row in db.session:  # the batch's ciphertexts leave the session
                 db.session.expunge(row)
     return matched, unreadable

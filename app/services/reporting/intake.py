@@ -17,7 +17,7 @@ from app.crypto.envelope import new_data_key
 from app.crypto.kdf import expand_key
 from app.crypto.receipts import format_receipt, wrap_for_reporter
 from app.extensions import db
-from app.models import Institution, Report, ReportStatus
+from app.models import Institution, Report, ReportChannel, ReportStatus
 from app.services import ServiceError
 from app.services.casefile.attachments import CleanedFile, Upload, clean_uploads
 from app.services.casefile.content import add_files, new_ref, write_content
@@ -60,6 +60,10 @@ class ReportEntry:
     language: str = "lt"
     # Officers the reporter does not want to see the report (when the institution allows it).
     excluded_officers: tuple[int, ...] = ()
+    # The reporter asks for a meeting or a call (Art. 9(2)), saying when and how in their
+    # own words; no contact detail is required of an anonymous reporter.
+    meeting_wanted: bool = False
+    meeting_request: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,23 +127,13 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
     # Counted only once the files are accepted: a refused file costs the reporter nothing.
     possible_flood = flood_check() if flood_check else False
 
-    data_key = new_data_key()
-    report = Report(ref=new_ref(), institution=institution, category=entry.category,
-                    status=ReportStatus.NEW, received_on=today(), submission_digest=digest,
-                    possible_flood=possible_flood, urgent=entry.urgency == "urgent")
-    report.last_activity_on = report.received_on
-    refresh_deadline(report)
-    # A flood must not become a flood of e-mails, nor silence the officers: marked reports
-    # are announced once per institution and notice run (notifications.send_pending_notices).
-    report.pending_notice = "possible_flood" if possible_flood else "new_report"
-    write_content(report, data_key, _content(entry), _identity(entry))
-    receipt, scheme, keys = issue_receipt()
-    report.receipt_scheme_id = scheme.id
-    report.reporter_locator = keys.locator
-    report.reporter_key = wrap_for_reporter(keys, data_key, report.ref)
-    add_files(report, data_key, files)
-    seal_for_readers(report, data_key, excluded=set(entry.excluded_officers))
-    db.session.add(report)
+    report, receipt, _data_key = store_report(
+        institution, category=entry.category, received_on=today(),
+        urgent=entry.urgency == "urgent", content=_content(entry), identity=_identity(entry),
+        files=files, submission_digest=digest, excluded=set(entry.excluded_officers),
+        possible_flood=possible_flood)
+    if entry.meeting_wanted:
+        report.meeting_requested_on = report.received_on
     try:
         db.session.commit()
     except IntegrityError:
@@ -149,6 +143,44 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
             raise _already_sent() from None
         raise  # anything else must not tell the reporter their report was stored
     return SubmittedReport(format_receipt(receipt), files, acknowledgement_due(report))
+
+
+def store_report(institution: Institution, *, category: str, received_on: date, urgent: bool,
+                 content: dict, identity: dict | None, files: list[CleanedFile],
+                 submission_digest: bytes, excluded: set[int] = frozenset(),
+                 possible_flood: bool = False,
+                 channel: ReportChannel = ReportChannel.WEB) -> tuple[Report, str, bytes]:
+    """A new report encrypted under a new data key, sealed to the institution's readers,
+    with its receipt issued, added to the session (not committed): the report, the
+    receipt's digits and the data key. The web form and the officers' registration of a
+    report received another way both store reports through here."""
+    data_key = new_data_key()
+    report = Report(ref=new_ref(), institution=institution, category=category,
+                    status=ReportStatus.NEW, received_on=received_on,
+                    submission_digest=submission_digest, possible_flood=possible_flood,
+                    urgent=urgent, channel=channel)
+    report.last_activity_on = today()
+    refresh_deadline(report)
+    # A flood must not become a flood of e-mails, nor silence the officers: marked reports
+    # are announced once per institution and notice run (notifications.send_pending_notices).
+    report.pending_notice = "possible_flood" if possible_flood else "new_report"
+    write_content(report, data_key, content, identity)
+    receipt, scheme, keys = issue_receipt()
+    report.receipt_scheme_id = scheme.id
+    report.reporter_locator = keys.locator
+    report.reporter_key = wrap_for_reporter(keys, data_key, report.ref)
+    add_files(report, data_key, files)
+    seal_for_readers(report, data_key, excluded=excluded)
+    db.session.add(report)
+    return report, receipt, data_key
+
+
+def identity_section(identity_choice: str, name: str, contact: str,
+                     seeks_status: bool) -> dict | None:
+    """The identity section, only when the reporter chose to give it."""
+    if identity_choice != "confidential":
+        return None
+    return {"name": name.strip(), "contact": contact.strip(), "seeks_status": seeks_status}
 
 
 def _already_sent() -> ReportAlreadySent:
@@ -161,15 +193,13 @@ def _content(entry: ReportEntry) -> dict:
     for private in ("category", "identity_choice", "name", "contact", "seeks_status"):
         content.pop(private)
     content["excluded_officers"] = list(entry.excluded_officers)
+    content["meeting_request"] = entry.meeting_request.strip() if entry.meeting_wanted else ""
     return content
 
 
 def _identity(entry: ReportEntry) -> dict | None:
-    """The identity section, only when the reporter chose to give it."""
-    if entry.identity_choice != "confidential":
-        return None
-    return {"name": entry.name.strip(), "contact": entry.contact.strip(),
-            "seeks_status": entry.seeks_status}
+    return identity_section(entry.identity_choice, entry.name, entry.contact,
+                            entry.seeks_status)
 
 
 def _check(institution: Institution, entry: ReportEntry) -> None:
@@ -180,7 +210,7 @@ def _check(institution: Institution, entry: ReportEntry) -> None:
         raise ServiceError(_("Describe what happened."))
     long_fields = (entry.what_happened,)
     fields = (entry.when_where, entry.people_involved, entry.how_known,
-              entry.elsewhere_details)
+              entry.elsewhere_details, entry.meeting_request)
     if (any(len(text) > MAX_LONG_TEXT for text in long_fields)
             or any(len(text) > MAX_TEXT for text in fields)
             or any(len(text) > MAX_SHORT_TEXT for text in (entry.name, entry.contact))):

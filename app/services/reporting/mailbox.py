@@ -21,15 +21,21 @@ from app.crypto.envelope import DecryptionError, decrypt, encrypt
 from app.crypto.session_tokens import new_token, parse_token
 from app.extensions import db
 from app.models import (
+    ORAL_CHANNELS,
     Attachment,
     Author,
+    CaseEventKind,
     Institution,
     Message,
+    MessageKind,
+    MinutesState,
     Report,
+    ReportChannel,
     ReporterSession,
     ReportStatus,
 )
 from app.services import ServiceError
+from app.services.casefile import minutes
 from app.services.casefile.attachments import Upload, clean_uploads
 from app.services.casefile.content import (
     Download,
@@ -42,7 +48,9 @@ from app.services.casefile.content import (
     report_files,
     stored_file_bytes,
 )
-from app.services.casefile.deadlines import acknowledgement_due, feedback_due
+from app.services.casefile.deadlines import acknowledgement_due, feedback_due, today
+from app.services.casefile.minutes import MinutesView, read_minutes
+from app.services.casework.opened_case import record_reporter_step
 from app.services.reporting.intake import submission_digest
 from app.services.reporting.receipts import find_by_receipt, read_receipt
 
@@ -71,6 +79,20 @@ class MailboxView:
     identity: dict | None
     files: list[FileView]
     messages: list[MessageView]
+    channel: ReportChannel
+    minutes: list[MinutesView]  # the record of a report an officer registered
+    minutes_state: MinutesState | None
+    meeting_requested_on: date | None
+
+    @property
+    def oral(self) -> bool:
+        """A report made orally, whose minutes the reporter approves."""
+        return self.channel in ORAL_CHANNELS
+
+    @property
+    def current_minutes(self) -> MinutesView | None:
+        """The version the reporter may approve or ask to correct."""
+        return self.minutes[-1] if self.minutes else None
 
 
 def wrong_receipt() -> ServiceError:
@@ -177,6 +199,10 @@ def mailbox_view(reporter: ReporterSignIn) -> MailboxView:
         identity=identity,
         files=report_files(report, data_key),
         messages=read_conversation(report, data_key),
+        channel=report.channel,
+        minutes=read_minutes(report, data_key),
+        minutes_state=report.minutes_state,
+        meeting_requested_on=report.meeting_requested_on,
     )
 
 
@@ -213,6 +239,60 @@ def send_reporter_message(reporter: ReporterSignIn, text: str, uploads: list[Upl
             # The same form sent twice at once: the other request stored it.
             raise MessageAlreadySent(_("Your message has been sent.")) from None
         raise  # anything else must not say the message was sent
+
+
+def request_meeting(reporter: ReporterSignIn, text: str) -> None:
+    """The reporter asks for a meeting or a call, saying when and how in their own words (no
+    contact detail needed: the officers answer in the mailbox). The case is marked until an
+    officer has handled the request. Commits.
+
+    :raises ServiceError: too long a text.
+    """
+    if len(text) > MAX_MESSAGE:
+        raise ServiceError(_("The message is too long."))
+    report = reporter.report
+    add_message(report, reporter.data_key, Author.REPORTER, text.strip(),
+                kind=MessageKind.MEETING_REQUEST)
+    report.meeting_requested_on = report.meeting_requested_on or today()
+    report.pending_notice = report.pending_notice or "reporter_replied"
+    db.session.commit()
+
+
+def approve_minutes(reporter: ReporterSignIn, number: int) -> None:
+    """The reporter agrees version ``number`` of their oral report's minutes; the officers
+    are told at the next notice run. Commits.
+
+    :raises ServiceError: not the current version, or approved already.
+    """
+    report = reporter.report
+    version = minutes.approve(report, number, minutes.APPROVED_IN_MAILBOX)
+    record_reporter_step(report, CaseEventKind.MINUTES_APPROVED, "minutes_approved",
+                         version=version.number, by=minutes.APPROVED_IN_MAILBOX)
+    _tell_officers(report)
+    db.session.commit()
+
+
+def ask_for_correction(reporter: ReporterSignIn, number: int, text: str) -> None:
+    """The reporter asks for version ``number`` of the minutes to be corrected, in their
+    own words; the officers revise it. Commits.
+
+    :raises ServiceError: an empty or too long request, not the current version, or one
+        approved already.
+    """
+    report = reporter.report
+    version = minutes.ask_for_correction(report, reporter.data_key, number, text)
+    record_reporter_step(report, CaseEventKind.MINUTES_CORRECTION,
+                         "minutes_correction_requested", version=version.number,
+                         by="reporter")
+    _tell_officers(report)
+    db.session.commit()
+
+
+def _tell_officers(report: Report) -> None:
+    """Mark the case as the reporter's message marks it: "reporter replied" in the inbox,
+    and a notice at the next run."""
+    report.reporter_wrote_on = report.reporter_wrote_on or report.last_activity_on
+    report.pending_notice = report.pending_notice or "reporter_replied"
 
 
 def officer_file(reporter: ReporterSignIn, file_ref: str) -> Download | None:
