@@ -21,8 +21,10 @@ from app.models import (
     Report,
     ReportChannel,
 )
+from app.services.administration.institutions import find_institution
 from app.services.casefile.deadlines import today
 from app.services.casework.registration import MAX_DAYS_BACK
+from app.services.insights.statistics import institution_statistics
 from tests.helpers import count, csrf_token, send_report, sign_in, staff_csrf_token, text_of
 from tests.test_casework import OFFICER1, columns_containing, post, signed_in
 from tests.test_inbox_search import search
@@ -330,3 +332,20 @@ def test_a_meeting_request_without_a_session_keeps_the_text_for_after_sign_in(se
 
     assert answered.status_code == 401
     assert "Kept: a call on Friday." in text_of(answered)
+
+
+def test_statistics_count_reports_by_how_they_were_received(seeded, officer):
+    register(officer, channel="telephone")
+    register(officer, channel="letter")
+    with send_report(seeded.test_client(), "utena") as sent:
+        assert sent.status_code == 200
+
+    with seeded.app_context():
+        stats = institution_statistics(find_institution("utena"))
+        by_channel = {str(channel): count.value for channel, count in stats.by_channel}
+    page = text_of(officer.get("/staff/i/utena/statistics?lang=en"))
+
+    assert by_channel["web"] == by_channel["telephone"] == by_channel["letter"] == 1
+    assert by_channel["meeting"] == 0
+    assert "Reports by how they were received" in page
+    assert re.search(r"<th scope=\"row\">Telephone</th><td>1</td>", page)

@@ -40,6 +40,7 @@ def _sections(stats: Statistics) -> list[dict]:
     titles = {
         "month": _("Reports by month"), "category": _("Reports by category"),
         "status": _("Reports by status"), "outcome": _("Closed reports by outcome"),
+        "channel": _("Reports by how they were received"),
         "institution": _("Reports by institution"),
     }
     shown = []

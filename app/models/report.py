@@ -126,7 +126,7 @@ class Report(db.Model):
         # The inbox's indexes (ix_report_inbox, ix_report_inbox_order) follow the class.
         # Covers every column statistics read, so they scan the index, not the wide rows.
         Index("ix_report_statistics", "received_on", "institution_id", "category", "status",
-              "outcome", "acknowledged_on", "feedback_on", "due_on", "reopened_on"),
+              "outcome", "acknowledged_on", "feedback_on", "due_on", "reopened_on", "channel"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,6 +25,9 @@ down_revision = '0011'
 branch_labels = None
 depends_on = None
 
+# The columns statistics read (ix_report_statistics), now with the channel they count by.
+STATISTICS = ['received_on', 'institution_id', 'category', 'status', 'outcome',
+              'acknowledged_on', 'feedback_on', 'due_on', 'reopened_on']
 CHANNELS = ('web', 'telephone', 'voicemail', 'meeting', 'letter', 'email')
 STATES = ('awaiting', 'correction', 'approved')
 
@@ -40,6 +43,8 @@ def upgrade():
         batch.add_column(sa.Column('meeting_requested_on', sa.Date(), nullable=True))
     with op.batch_alter_table('report') as batch:
         batch.alter_column('channel', server_default=None)
+    op.drop_index('ix_report_statistics', table_name='report')
+    op.create_index('ix_report_statistics', 'report', STATISTICS + ['channel'])
     op.create_table(
         'minutes_version',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -63,6 +68,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_report_statistics', table_name='report')
+    op.create_index('ix_report_statistics', 'report', STATISTICS)
     op.drop_index('ix_minutes_version_report_id', table_name='minutes_version')
     op.drop_table('minutes_version')
     with op.batch_alter_table('report') as batch:

@@ -41,17 +41,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Date, Integer, case, cast, func, literal, select
 
 from app.extensions import db
-from app.models import Institution, Outcome, Report, ReportStatus
+from app.models import Institution, Outcome, Report, ReportChannel, ReportStatus
 from app.services import ServiceError
 from app.services.casefile.categories import CATEGORY_LABELS, STANDARD_CATEGORIES
 from app.services.casefile.deadlines import feedback_due, today
-from app.services.casefile.labels import OUTCOME_LABELS, STATUS_LABELS
+from app.services.casefile.labels import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS
 
 SUPPRESS_BELOW = 5
 SUPPRESSED_DISPLAY = f"<{SUPPRESS_BELOW}"
 SUPPRESSION_NOTE = _l("“<5” means fewer than five reports, or a number hidden so that a "
                       "smaller one cannot be worked out from the total.")
-SECTIONS = ("month", "category", "status", "outcome", "institution")
+SECTIONS = ("month", "category", "status", "outcome", "channel", "institution")
 MEASURE_LABELS = {
     "total": _l("Reports received"),
     "overdue_now": _l("Open cases past their deadline today"),
@@ -97,6 +97,7 @@ class Statistics:
     by_category: list[tuple[str, Count]]
     by_status: list[tuple[ReportStatus, Count]]
     by_outcome: list[tuple[Outcome, Count]]
+    by_channel: list[tuple[ReportChannel, Count]]  # how reports arrived (Art. 9(2))
     by_institution: list[tuple[str, Count]]
     # Days from receipt; None when nothing was measured (or too little, network-wide).
     median_days_to_acknowledge: float | None
@@ -177,7 +178,8 @@ class _Gathering:
 
     def statistics(self) -> Statistics:
         per_day = self._tally(Report.received_on)
-        kinds = self._tally(Report.category, Report.status, Report.outcome, Report.institution_id)
+        kinds = self._tally(Report.category, Report.status, Report.outcome, Report.institution_id,
+                            Report.channel)
         acknowledged, fed_back = self._days_to_acknowledge_and_feedback()
         deadlines, near_feedback_deadline = self._deadline_counts()
         figures = dict(
@@ -186,6 +188,7 @@ class _Gathering:
             by_category=self._breakdown(_ordered(_fold(kinds, 0), STANDARD_CATEGORIES)),
             by_status=self._breakdown(_ordered(_fold(kinds, 1), ReportStatus)),
             by_outcome=self._breakdown(_ordered(_fold(kinds, 2), Outcome)),
+            by_channel=self._breakdown(_ordered(_fold(kinds, 4), ReportChannel)),
             by_institution=(self._breakdown(self._per_institution(_fold(kinds, 3)))
                             if self.protect else []),
             median_days_to_acknowledge=self._median(acknowledged),
@@ -369,6 +372,6 @@ def keyed_rows(stats: Statistics, section: str) -> list[tuple[str, str, Count]]:
             return format_skeleton("yMMMM", date(year, month, 1), locale=get_locale())
     else:
         labels = {"category": CATEGORY_LABELS, "status": STATUS_LABELS,
-                  "outcome": OUTCOME_LABELS}[section]
+                  "outcome": OUTCOME_LABELS, "channel": CHANNEL_LABELS}[section]
         label = labels.get
     return [(str(key), str(label(key) or key), count) for key, count in stats.rows(section)]
