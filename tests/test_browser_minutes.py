@@ -75,7 +75,7 @@ def test_a_phone_report_is_registered_corrected_and_approved(office, browser, ax
         assert first in section.inner_text()
         assert_accessible(axe, caller)
         correction = caller.locator("form.minutes-correct")
-        correction.locator("textarea[name=text]").fill("It was 5 000 euros, not 500.")
+        correction.locator("textarea[name=correction-text]").fill("It was 5 000 euros, not 500.")
         follow(caller, correction.locator("[type=submit]"))
         assert path_of(caller) == "/mailbox/"
         assert "5 000 euros, not 500" in caller.locator("section.minutes").inner_text()

@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.reporter import REPORT_ANSWERS, Reporter
 from tests.support.server import REPO, ServedApp, app_environment, flask_command
+from tests.test_voice import recording, speech
 
 CLIENT_ADDRESS = "127.0.0.2"
 AGENT = "CanaryBrowser/7.7 (marker-agent)"
@@ -129,8 +130,12 @@ def test_canary_marker_is_nowhere_on_disk_in_any_encoding(canary_server):
                    name=f"Name {marker}", contact=f"{token}@example.org")
 
     started = time.time()
+    # A voice message whose recording carries the marker in its tags: only the disguised
+    # sound may be stored, without them.
+    voice = recording(speech(), "m4a", {"title": f"Memo {marker}", "artist": marker})
     receipt = reporter.submit_report("utena", answers,
-                                     [(f"{marker}.txt", f"File body {marker}".encode())])
+                                     [(f"{marker}.txt", f"File body {marker}".encode())],
+                                     voice=voice)
     finished = time.time()
     reporter.sign_in(receipt)
     page = reporter.send_message(f"Follow-up {marker}",
@@ -141,5 +146,9 @@ def test_canary_marker_is_nowhere_on_disk_in_any_encoding(canary_server):
     blobs = written_by_server(backend, cluster, name, folder)
     assert any("canary" in place or place == "pg_dump" for place in blobs)
     assert leaks(blobs, {"marker": marker, "token": token}) == []
+    # Nor any stretch of the original recording: only its disguised sound was kept.
+    middle = len(voice) // 2
+    sample = voice[middle:middle + 48]
+    assert [place for place, blob in blobs.items() if sample in blob] == []
     assert leaks(blobs, {"client address": CLIENT_ADDRESS, "user agent": AGENT}) == []
     assert leaks(blobs, clock_strings(started, finished)) == []

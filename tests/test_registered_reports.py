@@ -67,9 +67,11 @@ def mailbox(reporter) -> str:
 
 
 def answer(reporter, path: str, **fields):
-    """Post one of the mailbox's minutes forms."""
-    return reporter.post(f"/mailbox/minutes/{path}?lang=en",
-                         data={"csrf_token": csrf_token(reporter), **fields})
+    """Post one of the mailbox's minutes forms (their fields carry a prefix)."""
+    prefix = {"approve": "approval", "correct": "correction"}[path]
+    return reporter.post(f"/mailbox/minutes/{path}?lang=en", data={
+        f"{prefix}-csrf_token": csrf_token(reporter),
+        **{f"{prefix}-{name}": value for name, value in fields.items()}})
 
 
 def audit_actions(app, ref: str) -> list[AuditEntry]:
@@ -310,7 +312,7 @@ def test_the_mailbox_asks_for_a_meeting_without_any_contact_detail(seeded, offic
     sign_in(reporter, receipt)
 
     asked = reporter.post("/mailbox/meeting?lang=en", data={
-        "csrf_token": csrf_token(reporter), "text": "A call after 17:00, please."})
+        "meeting-csrf_token": csrf_token(reporter), "meeting-text": "A call after 17:00, please."})
     page = mailbox(reporter)
     report = registered(seeded)
     case = text_of(officer.get(f"/staff/cases/{report.ref}?lang=en"))
@@ -328,7 +330,7 @@ def test_a_meeting_request_without_a_session_keeps_the_text_for_after_sign_in(se
     client.get("/mailbox/?lang=en")
 
     answered = client.post("/mailbox/meeting?lang=en", data={
-        "csrf_token": csrf_token(client), "text": "Kept: a call on Friday."})
+        "meeting-csrf_token": csrf_token(client), "meeting-text": "Kept: a call on Friday."})
 
     assert answered.status_code == 401
     assert "Kept: a call on Friday." in text_of(answered)

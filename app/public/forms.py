@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    FileField,
     HiddenField,
     MultipleFileField,
     RadioField,
@@ -114,6 +115,19 @@ class ReportForm(ReporterForm):
         description=_l("For example: a call on weekday mornings, or a meeting away from the "
                        "office. You need not give a telephone number: the officers answer in "
                        "your mailbox to arrange it."))
+    voice = FileField(
+        _l("A voice message (optional)"),
+        description=_l("Speak instead of typing, if you prefer: a recording from your phone "
+                       "(M4A, MP3, Ogg, WebM or WAV, up to 15 minutes). Before anything is "
+                       "stored, your voice is disguised: its pitch and timbre are changed and "
+                       "the recording's details are removed. You hear the result on the next "
+                       "page before you send it. A disguise cannot hide your accent, your "
+                       "words, the way you speak or sounds around you; write instead if that "
+                       "could give you away."))
+    # The disguised recording, carried from the check page to sending (sealed).
+    voice_audio = HiddenField()
+    voice_seal = HiddenField()
+    voice_remove = BooleanField(_l("Remove the voice message"))
     website = StringField(_l("Leave this field empty"))
     attachments = MultipleFileField(_l("Documents, photos or other files (optional)"))
     excluded_officers = SelectMultipleField(
@@ -181,6 +195,13 @@ class MessageForm(ReporterForm):
 
     text = _text(_l("Your message"), MAX_MESSAGE)
     attachments = MultipleFileField(_l("Files (optional)"))
+    voice = FileField(
+        _l("A voice message (optional)"),
+        description=_l("Your voice is disguised before anything is stored, and you hear the "
+                       "result before it is sent. A disguise cannot hide your accent, your "
+                       "words or sounds around you."))
+    voice_audio = HiddenField()
+    voice_seal = HiddenField()
     # One-time: a double click or reload stores the message once.
     submission_token = HiddenField()
 
@@ -190,7 +211,9 @@ class SignOutForm(ReporterForm):
 
 
 class MinutesApprovalForm(ReporterForm):
-    """The reporter agrees the version of the minutes the page showed."""
+    """The reporter agrees the version of the minutes the page showed. The mailbox's forms
+    share a page: each of these has a prefix ("approval", "correction", "meeting"), so that
+    no two fields share a name or an id."""
 
     version = HiddenField()
 

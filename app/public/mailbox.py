@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import FileStorage
 
 from app.errors import CSRF_TEXTS, render_error
 from app.extensions import limiter
@@ -23,6 +24,7 @@ from app.ratelimits import (
     whole_service,
 )
 from app.services import ServiceError
+from app.services.casefile.attachments import Upload
 from app.services.reporting.intake import is_submission_token, new_submission_token
 from app.services.reporting.mailbox import (
     MessageAlreadySent,
@@ -35,6 +37,12 @@ from app.services.reporting.mailbox import (
     resume,
     send_reporter_message,
     sign_in,
+)
+from app.services.reporting.voice_messages import (
+    VoicePreview,
+    carried_voice,
+    prepare_voice,
+    voice_file,
 )
 from app.web.downloads import download_response
 from app.web.forms import uploads_of
@@ -57,13 +65,13 @@ def _mailbox_page(reporter, form: MessageForm | None = None, status: int = 200,
     if not form.submission_token.data:
         form.submission_token.data = new_submission_token(_csrf_secret())
     view = mailbox_view(reporter)
-    approval = MinutesApprovalForm(formdata=None)
-    correction = correction or MinutesCorrectionForm(formdata=None)
+    approval = MinutesApprovalForm(formdata=None, prefix="approval")
+    correction = correction or MinutesCorrectionForm(formdata=None, prefix="correction")
     if view.current_minutes is not None:
         approval.version.data = correction.version.data = str(view.current_minutes.number)
     return render_template("public/mailbox.html", view=view, form=form,
                            sign_out=SignOutForm(), approval=approval, correction=correction,
-                           meeting=meeting or MeetingRequestForm(formdata=None),
+                           meeting=meeting or MeetingRequestForm(formdata=None, prefix="meeting"),
                            **notices), status
 
 
@@ -129,8 +137,19 @@ def _send_message(form: MessageForm):
         form.submission_token.data = ""
         return _mailbox_page(reporter, form, status=400, renew_form=True)
     try:
+        fresh = _fresh_voice(form)
+        if fresh is not None:  # heard first: the reporter sends it from the next page
+            return _mailbox_page(reporter, form, voice=fresh)
+        voice = carried_voice(form.voice_audio.data, form.voice_seal.data,
+                              session.get("csrf_token"))
+    except ServiceError as error:
+        form.voice_audio.data = form.voice_seal.data = ""
+        form.voice.errors = [str(error)]
+        return _mailbox_page(reporter, form, status=400)
+    try:
         send_reporter_message(reporter, form.text.data or "", uploads_of(form.attachments),
-                              form.submission_token.data)
+                              form.submission_token.data,
+                              voice=voice_file(voice) if voice else None)
     except MessageAlreadySent:
         pass  # the first click stored it: the mailbox shows it once
     except ServiceError as error:
@@ -138,6 +157,17 @@ def _send_message(form: MessageForm):
         return _mailbox_page(reporter, form, status=400)
     flash(_("Your message has been sent."), "status")
     return redirect(url_for("public.mailbox"))
+
+
+def _fresh_voice(form: MessageForm) -> VoicePreview | None:
+    """A recording chosen with this sending, disguised now (to be heard before sending)."""
+    storage = form.voice.data
+    data = storage.read() if isinstance(storage, FileStorage) else b""
+    if not data:
+        return None
+    preview = prepare_voice(Upload(storage.filename or "", data), session["csrf_token"])
+    form.voice_audio.data, form.voice_seal.data = preview.audio, preview.seal
+    return preview
 
 
 def _kept_page(form: MessageForm, reason: str):
@@ -171,7 +201,7 @@ def _version_of(form) -> int:
 @limiter.limit(message_limit, key_func=per_browser_session)
 def mailbox_meeting():
     """The reporter asks for a meeting or a call; what they typed is never lost."""
-    form = MeetingRequestForm()
+    form = MeetingRequestForm(prefix="meeting")
     reporter, page = _signed_in_reporter(form.text.data or "")
     if reporter is None:
         return page
@@ -194,7 +224,7 @@ def mailbox_meeting():
 @limiter.limit(message_limit, key_func=per_browser_session)
 def mailbox_minutes_approve():
     """The reporter approves the minutes of their oral report, as shown on the page."""
-    form = MinutesApprovalForm()
+    form = MinutesApprovalForm(prefix="approval")
     reporter, page = _signed_in_reporter()
     if reporter is None:
         return page
@@ -215,7 +245,7 @@ def mailbox_minutes_approve():
 @limiter.limit(message_limit, key_func=per_browser_session)
 def mailbox_minutes_correct():
     """The reporter asks for the minutes to be corrected; what they typed is never lost."""
-    form = MinutesCorrectionForm()
+    form = MinutesCorrectionForm(prefix="correction")
     reporter, page = _signed_in_reporter(form.text.data or "")
     if reporter is None:
         return page

@@ -2,6 +2,7 @@
 
 from flask import render_template, request, session
 from flask_babel import get_locale
+from werkzeug.datastructures import FileStorage
 
 from app.extensions import limiter
 from app.models import Institution
@@ -15,6 +16,7 @@ from app.ratelimits import (
 )
 from app.services import ServiceError
 from app.services.administration.institutions import list_institutions
+from app.services.casefile.attachments import Upload
 from app.services.casefile.sealing import entitled_officers
 from app.services.reporting.external_channels import external_channels
 from app.services.reporting.intake import (
@@ -23,6 +25,12 @@ from app.services.reporting.intake import (
     is_submission_token,
     new_submission_token,
     submit_report,
+)
+from app.services.reporting.voice_messages import (
+    VoicePreview,
+    carried_voice,
+    prepare_voice,
+    voice_file,
 )
 from app.web.forms import uploads_of
 from app.web.lookups import institution_or_404
@@ -63,9 +71,30 @@ def report(slug: str):
     form = _report_form(found)
     editing = "edit" in request.form
     if request.method == "POST" and not editing and form.validate():
+        try:
+            voice = _voice_of(form)
+        except ServiceError as error:
+            form.voice.errors = [str(error)]
+            return render_template("public/report.html", institution=found, form=form), 400
         form.submission_token.data = new_submission_token(session["csrf_token"])
-        return render_template("public/review.html", institution=found, form=form)
+        return render_template("public/review.html", institution=found, form=form,
+                               voice=voice)
     return render_template("public/report.html", institution=found, form=form)
+
+
+def _voice_of(form: ReportForm) -> VoicePreview | None:
+    """The voice message for the check page: a new recording disguised now, or the one
+    carried from an earlier check page (unless the reporter removes it)."""
+    storage = form.voice.data
+    data = storage.read() if isinstance(storage, FileStorage) else b""
+    if data:  # an empty file input is no recording
+        preview = prepare_voice(Upload(storage.filename or "", data), session["csrf_token"])
+        form.voice_audio.data, form.voice_seal.data = preview.audio, preview.seal
+        return preview
+    if form.voice_remove.data:
+        form.voice_audio.data = form.voice_seal.data = ""
+        return None
+    return carried_voice(form.voice_audio.data, form.voice_seal.data, session["csrf_token"])
 
 
 @bp.post("/i/<slug>/report/send")
@@ -88,17 +117,27 @@ def send_report(slug: str):
         return render_template("public/report.html", institution=found, form=form,
                                renew_form=True)
     try:
+        voice = carried_voice(form.voice_audio.data, form.voice_seal.data,
+                              session.get("csrf_token"))
+    except ServiceError as error:
+        form.voice_audio.data = form.voice_seal.data = ""
+        form.voice.errors = [str(error)]
+        return render_template("public/report.html", institution=found, form=form), 400
+    try:
         submitted = submit_report(found, entry_of(form), uploads_of(form.attachments),
-                                  form.submission_token.data, flood_check=count_report)
+                                  form.submission_token.data, flood_check=count_report,
+                                  voice=voice_file(voice) if voice else None)
     except NOT_TAKEN as error:
         return not_stored(error, lambda reason: render_template(
-            "public/review.html", institution=found, form=form, not_stored=reason))
+            "public/review.html", institution=found, form=form, not_stored=reason,
+            voice=voice))
     except ReportAlreadySent as error:
         return render_template("errors/error.html", code=409, title=error.title,
                                message=str(error)), 409
     except ServiceError as error:
         form.attachments.errors = [str(error)]
-        return render_template("public/review.html", institution=found, form=form)
+        return render_template("public/review.html", institution=found, form=form,
+                               voice=voice)
     return render_template("public/receipt.html", institution=found, submitted=submitted)
 
 

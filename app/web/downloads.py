@@ -8,7 +8,7 @@ from app.services.casefile.content import Download
 
 # Types a browser may be told; everything else is downloaded as opaque bytes.
 SAFE_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff",
-              "text/plain"}
+              "text/plain", "audio/mpeg"}
 
 
 def download_response(found: Download) -> Response:

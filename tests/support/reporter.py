@@ -26,6 +26,10 @@ REPORT_ANSWERS = {
 }
 
 
+# The disguised voice message a check page carries on to sending (tests/test_voice_messages.py).
+VOICE_FIELD = re.compile(r'<input type="hidden" name="(voice_audio|voice_seal)" value="([^"]*)">')
+
+
 def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
     """Encode form fields and (field, file name, bytes) files as multipart/form-data."""
     boundary = uuid.uuid4().hex
@@ -84,13 +88,18 @@ class Reporter:
         return self.request(path, body, content_type)
 
     def submit_report(self, slug: str, answers: dict[str, str],
-                      files: list[tuple[str, bytes]] = ()) -> str:
-        """Fill in, check and send a report; returns the receipt."""
+                      files: list[tuple[str, bytes]] = (), voice: bytes | None = None) -> str:
+        """Fill in, check and send a report, with a voice recording if given (disguised at
+        the check step, carried to sending); returns the receipt."""
         _status, page = self.request(f"/i/{slug}/report?lang=en")
         fields = {"csrf_token": CSRF.search(page).group(1), **answers}
-        status, page = self.post(f"/i/{slug}/report", fields)
+        recording = [("voice", "memo.m4a", voice)] if voice is not None else []
+        status, page = self.post(f"/i/{slug}/report", fields, recording)
         assert status == 200 and SUBMISSION.search(page), page
         fields["submission_token"] = SUBMISSION.search(page).group(1)
+        carried = dict(VOICE_FIELD.findall(page))
+        assert voice is None or carried.keys() == {"voice_audio", "voice_seal"}, page
+        fields.update(carried)
         status, page = self.post(f"/i/{slug}/report/send", fields,
                                  [("attachments", name, data) for name, data in files])
         assert status == 200 and RECEIPT.search(page), page

@@ -108,7 +108,8 @@ def _token_signature(nonce: str, session_secret: str) -> str:
 
 def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Upload],
                   submission_token: str,
-                  flood_check: Callable[[], bool] | None = None) -> SubmittedReport:
+                  flood_check: Callable[[], bool] | None = None,
+                  voice: CleanedFile | None = None) -> SubmittedReport:
     """Store a report encrypted, sealed to the institution's readers, and issue its receipt.
 
     Nothing is written unless everything succeeds.
@@ -116,6 +117,8 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
     :param flood_check: called once the entry is valid, the confirmation page new and the
         files accepted, before any key is derived, so a replayed page or a refused file
         counts nothing; returns whether to mark the report as a possible flood.
+    :param voice: the reporter's voice message, disguised already
+        (:mod:`app.services.reporting.voice_messages`).
     :raises ServiceError: invalid entry, a file that cannot be accepted, or a confirmation
         page sent twice.
     """
@@ -123,7 +126,7 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
     digest = submission_digest(submission_token)
     if db.session.scalar(select(Report.id).where(Report.submission_digest == digest)):
         raise _already_sent()
-    files = clean_uploads(uploads)
+    files = clean_uploads(uploads) + ([voice] if voice else [])
     # Counted only once the files are accepted: a refused file costs the reporter nothing.
     possible_flood = flood_check() if flood_check else False
 

@@ -36,7 +36,7 @@ from app.models import (
 )
 from app.services import ServiceError
 from app.services.casefile import minutes
-from app.services.casefile.attachments import Upload, clean_uploads
+from app.services.casefile.attachments import CleanedFile, Upload, clean_uploads
 from app.services.casefile.content import (
     Download,
     FileView,
@@ -211,15 +211,17 @@ class MessageAlreadySent(ServiceError):
 
 
 def send_reporter_message(reporter: ReporterSignIn, text: str, uploads: list[Upload],
-                          submission_token: str) -> None:
+                          submission_token: str, voice: CleanedFile | None = None) -> None:
     """Add the reporter's message (and files) to the conversation, once per form.
 
     :param submission_token: the form's one-time token (:func:`new_submission_token`); a
         second request with the same token stores nothing.
+    :param voice: a voice message, disguised already
+        (:mod:`app.services.reporting.voice_messages`).
     :raises MessageAlreadySent: this form's message is stored already.
     :raises ServiceError: empty or too long, or files that cannot be accepted.
     """
-    if not text.strip() and not any(upload.data for upload in uploads):
+    if not text.strip() and not any(upload.data for upload in uploads) and voice is None:
         raise ServiceError(_("Write a message or add a file."))
     if len(text) > MAX_MESSAGE:
         raise ServiceError(_("The message is too long."))
@@ -227,6 +229,7 @@ def send_reporter_message(reporter: ReporterSignIn, text: str, uploads: list[Upl
     if db.session.scalar(select(Message.id).where(Message.submission_digest == digest)):
         raise MessageAlreadySent(_("Your message has been sent."))
     files = clean_uploads(uploads, already_stored=stored_file_bytes(reporter.report))
+    files += [voice] if voice else []
     message = add_message(reporter.report, reporter.data_key, Author.REPORTER, text.strip(),
                           files)
     message.submission_digest = digest

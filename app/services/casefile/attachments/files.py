@@ -35,6 +35,8 @@ REMOVED = {
     "document_properties": _l("document properties (author, last editor, company, dates)"),
     "custom_properties": _l("custom document properties"),
     "timestamps": _l("file dates inside the document"),
+    "voice": _l("the speaker's own voice (its pitch and timbre are changed)"),
+    "audio_metadata": _l("the recording's details (device, dates, place, titles)"),
 }
 NOTES = {
     "unchecked": _l("We cannot check files of this type for hidden information; it is stored "
@@ -42,6 +44,8 @@ NOTES = {
     "office_content": _l("Comments and tracked changes inside the document can still show "
                          "names."),
     "pdf_pictures": _l("Pictures inside the PDF are not checked for hidden information."),
+    "voice_limits": _l("A disguised voice still carries the speaker's accent, words and way of "
+                       "speaking, and any sound in the background."),
 }
 
 
