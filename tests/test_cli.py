@@ -13,8 +13,10 @@ from app.models import (
     Institution,
     Membership,
     Message,
+    MinutesState,
     Outcome,
     Report,
+    ReportChannel,
     ReportStatus,
     Role,
     User,
@@ -100,7 +102,7 @@ def test_seed_demo_with_reports_fills_inboxes_with_cases_in_every_state(app, run
 
     assert result.exit_code == 0, result.output
     reports = demo_cases(app)
-    assert 10 <= len(reports) <= 15
+    assert 10 <= len(reports) <= 20
     assert {report.slug for report in reports} == {"utena", "birzai", "fleksibel-utdanning"}
     assert {report.status for report in reports} == set(ReportStatus)
     assert {report.outcome for report in reports if report.outcome} == set(Outcome)
@@ -114,6 +116,14 @@ def test_seed_demo_with_reports_fills_inboxes_with_cases_in_every_state(app, run
     assert any(report.authors == {Author.OFFICER, Author.REPORTER} for report in reports)
     assert count(app, Attachment) == 1
     assert f"Demo reports added: {len(reports)}" in result.output
+    # Reports received another way, with minutes waiting and approved, and a meeting asked.
+    assert {report.channel for report in reports} >= {
+        ReportChannel.WEB, ReportChannel.TELEPHONE, ReportChannel.MEETING}
+    assert {report.minutes_state for report in reports} >= {
+        MinutesState.AWAITING, MinutesState.APPROVED}
+    assert any(report.meeting_requested_on for report in reports)
+    assert all(report.meeting_requested_on is None or report.meeting_requested_on < day
+               for report in reports)
 
 
 def test_demo_reports_are_stored_encrypted_like_real_ones(app, runner):
@@ -147,7 +157,7 @@ def test_seed_demo_prints_recovery_codes_and_the_bound_address(app, runner, monk
     assert f"[utena]  recovery code: {demo_recovery_code('utena')}" in output
     assert demo_recovery_code("fleksibel-utdanning") in output
     assert "Skaidra listens on http://127.0.0.1:8123" in output
-    assert re.search(r"Inbox,  6 cases:  http://127\.0\.0\.1:8123/staff/i/utena/cases  as "
+    assert re.search(r"Inbox,  7 cases:  http://127\.0\.0\.1:8123/staff/i/utena/cases  as "
                      r"officer1\.utena@demo\.example\.org", output)
     assert "8000" not in output
 

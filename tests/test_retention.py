@@ -15,9 +15,10 @@ from app.services.administration.institutions import find_institution
 from app.services.casefile.attachments import Upload
 from app.services.casefile.content import new_ref
 from app.services.casefile.deadlines import today as current_day
+from app.services.casefile.minutes import add_version
 from app.services.casefile.retention import due_for_deletion, purge_expired
 from app.services.casework.commands import acknowledge, add_note, change_status
-from app.services.casework.opened_case import open_case
+from app.services.casework.opened_case import now, open_case
 from app.services.reporting.intake import ReportEntry, submit_report
 from app.services.reporting.mailbox import ReporterSignIn, send_reporter_message
 from tests.helpers import officer_private_key
@@ -57,6 +58,8 @@ def file_report(app, closed_on: date | None = None, slug: str = "utena") -> File
         acknowledge(case)
         send_reporter_message(ReporterSignIn(report, case.data_key), "More details.",
                               [Upload("minutes.txt", b"minutes of the meeting")], new_ref())
+        # A record in versions, as a report an officer registered keeps it.
+        add_version(report, case.data_key, "Minutes of the call.", "", officer, now())
         add_note(case, "Check the ledger.")
         if closed_on is not None:
             change_status(case, ReportStatus.CLOSED, "Referred to the police.",

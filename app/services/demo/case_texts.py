@@ -7,7 +7,7 @@ A case is a report plus its steps, each on a day counted from the day the report
 
 from dataclasses import dataclass, field
 
-from app.models import MessageKind, Outcome, ReportStatus
+from app.models import MessageKind, Outcome, ReportChannel, ReportStatus
 
 
 @dataclass(frozen=True)
@@ -15,8 +15,9 @@ class Step:
     """One thing that happened to a demo case, ``day`` days after it arrived.
 
     ``action`` is acknowledge, officer (a message of ``kind``), reporter (a message, with
-    ``files``), note, triage (``rating``), assign (the officer ``officer``) or status (to
-    ``status``, with ``outcome`` when closing).
+    ``files``), note, triage (``rating``), assign (the officer ``officer``), status (to
+    ``status``, with ``outcome`` when closing), revise (the minutes, to ``text``, saying
+    what changed in ``change``) or approve (the reporter approves the current minutes).
     """
 
     day: int
@@ -28,6 +29,7 @@ class Step:
     rating: tuple[int, int] = (0, 0)
     officer: int = 1
     files: tuple[tuple[str, bytes], ...] = ()
+    change: str = ""  # revise: what the officer changed
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class DemoCase:
     how_known: str = ""
     urgency: str = "normal"
     steps: tuple[Step, ...] = field(default_factory=tuple)
+    # Registered by officer 1 when not the web form: ``what_happened`` is then the record.
+    channel: ReportChannel = ReportChannel.WEB
+    meeting_request: str = ""  # the reporter asks for a meeting or a call, saying this
 
 
 CAR_LOG = ("Data;Automobilis;Kur matytas\n"
@@ -204,4 +209,34 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         "A supplier of e-learning software invited two of our staff to a conference in "
         "Barcelona, flights and hotel paid, while we are evaluating its offer.",
         steps=(Step(4, "acknowledge"),)),
+    # --- reports received another way (issue 16) -----------------------------------------
+    DemoCase(
+        "utena", 3, "lt", "bribery",
+        "Pranešėjas paskambino ir papasakojo, kad statybos leidimų skyriaus darbuotojas "
+        "pasiūlė „paspartinti“ leidimo išdavimą už 300 eurų. Susitikimas vyko prie "
+        "savivaldybės pastato, pinigų pranešėjas nedavė. Pranešėjas pageidauja likti "
+        "anonimiškas ir sutiko, kad su juo būtų bendraujama per žinučių dėžutę.",
+        when_where="Prieš dvi savaites, prie savivaldybės pastato.",
+        people_involved="Statybos leidimų skyriaus darbuotojas (vardo pranešėjas nežino).",
+        channel=ReportChannel.TELEPHONE),
+    DemoCase(
+        "fleksibel-utdanning", 9, "nb", "abuse_of_office",
+        "Varsleren kom til et møte og fortalte at en avdelingsleder har bedt ansatte om å "
+        "slette e-poster om en anskaffelse før en intern revisjon.",
+        when_where="I forrige måned, på avdelingsmøtet.",
+        channel=ReportChannel.MEETING,
+        steps=(Step(1, "acknowledge"),
+               Step(2, "revise", "Varsleren kom til et møte og fortalte at en "
+                    "avdelingsleder har bedt to ansatte om å slette e-poster om en "
+                    "anskaffelse av IT-utstyr før en intern revisjon.",
+                    change="Lagt til at det gjaldt to ansatte og IT-utstyr, som varsleren "
+                           "ba om."),
+               Step(4, "approve"))),
+    DemoCase(
+        "birzai", 4, "lt", "conflict_of_interest",
+        "Mokyklos direktorė sudarė valymo paslaugų sutartį su savo sutuoktinio įmone, "
+        "nedeklaravusi interesų konflikto.",
+        how_known="Dirbu šioje mokykloje.",
+        meeting_request="Norėčiau susitikti ne darbo vietoje, geriausia darbo dienomis po 17 "
+                        "val."),
 )

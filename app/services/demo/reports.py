@@ -18,13 +18,15 @@ from sqlalchemy import func, select
 from app.crypto.kdf import KdfCost
 from app.crypto.staff_keys import StaffKeyMaterial, unlock_staff_key
 from app.extensions import db
-from app.models import Institution, Report, ReportStatus, User
+from app.models import Institution, Report, ReportChannel, ReportStatus, User
 from app.services.accounts.users import find_user
 from app.services.administration.institutions import find_institution
 from app.services.casefile.attachments import Upload
 from app.services.casefile.deadlines import refresh_deadline, today
 from app.services.casework import commands
+from app.services.casework.minutes import revise_minutes
 from app.services.casework.opened_case import open_case
+from app.services.casework.registration import RegisteredEntry, register_report
 from app.services.demo.case_texts import DEMO_CASES, DemoCase, Step
 from app.services.demo.network import DEMO_DOMAIN, DEMO_PASSWORD
 from app.services.reporting import mailbox
@@ -32,7 +34,8 @@ from app.services.reporting.intake import ReportEntry, submit_report
 
 DEMO_SLUGS = tuple(dict.fromkeys(case.slug for case in DEMO_CASES))
 REPORT_DATES = ("received_on", "acknowledged_on", "feedback_on", "closed_on", "reopened_on",
-                "last_activity_on", "reporter_wrote_on", "awaiting_answer_since")
+                "last_activity_on", "reporter_wrote_on", "awaiting_answer_since",
+                "meeting_requested_on")
 
 
 @dataclass(frozen=True)
@@ -94,22 +97,37 @@ def _replay(demo: DemoCase, keys: dict) -> tuple[Report, str]:
     institution = find_institution(demo.slug)
     category = demo.category if demo.category in institution.categories \
         else institution.categories[0]
-    sent = submit_report(institution, ReportEntry(
-        category=category, what_happened=demo.what_happened, when_where=demo.when_where,
-        people_involved=demo.people_involved, how_known=demo.how_known,
-        urgency=demo.urgency, language=demo.language), [], secrets.token_urlsafe(16))
+    received = today() - timedelta(days=demo.received_days_ago)
+    if demo.channel == ReportChannel.WEB:
+        receipt = submit_report(institution, ReportEntry(
+            category=category, what_happened=demo.what_happened, when_where=demo.when_where,
+            people_involved=demo.people_involved, how_known=demo.how_known,
+            urgency=demo.urgency, language=demo.language,
+            meeting_wanted=bool(demo.meeting_request),
+            meeting_request=demo.meeting_request), [], secrets.token_urlsafe(16)).receipt
+    else:
+        receipt = register_report(institution, _officer(demo.slug, 1, keys)[0],
+                                  RegisteredEntry(
+            channel=demo.channel, received_on=received, category=category,
+            record=demo.what_happened, language=demo.language, urgency=demo.urgency,
+            when_where=demo.when_where, people_involved=demo.people_involved), []).receipt
     report = db.session.scalar(select(Report).order_by(Report.id.desc()).limit(1))
     # Demo addresses are reserved (RFC 2606): nobody is to be told of these reports.
     report.pending_notice = None
-    received = today() - timedelta(days=demo.received_days_ago)
     _move_to(report, received)
     for step in demo.steps:
-        _take(report, step, sent.receipt, keys)
+        _take(report, step, receipt, keys)
         _move_to(report, received + timedelta(days=step.day))
-    return report, sent.receipt
+    return report, receipt
 
 
 def _take(report: Report, step: Step, receipt: str, keys: dict) -> None:
+    if step.action == "approve":
+        token = mailbox.sign_in(receipt)
+        mailbox.approve_minutes(mailbox.resume(token), len(report.minutes))
+        mailbox.end_session(token)
+        report.pending_notice = None
+        return
     if step.action == "reporter":
         token = mailbox.sign_in(receipt)
         reporter = mailbox.resume(token)
@@ -134,6 +152,7 @@ _OFFICER_STEPS = {
         case, _officer(case.report.institution.slug, step.officer, keys)[0]),
     "status": lambda case, step, keys: commands.change_status(case, step.status, step.text,
                                                               step.outcome),
+    "revise": lambda case, step, keys: revise_minutes(case, step.text, step.change),
 }
 
 
@@ -156,6 +175,11 @@ def _move_to(report: Report, day: date) -> None:
         event.happened_at = _moved(event.happened_at, now, day)
     for note in report.notes:
         note.written_at = _moved(note.written_at, now, day)
+    for version in report.minutes:
+        version.written_at = _moved(version.written_at, now, day)
+        for name in ("approved_on", "correction_on"):
+            if getattr(version, name) == now:
+                setattr(version, name, day)
     refresh_deadline(report)
     db.session.commit()
 
