@@ -21,6 +21,7 @@ from app.models import (
     Report,
     ReportChannel,
 )
+from app.services.accounts.users import find_user
 from app.services.administration.institutions import find_institution
 from app.services.casefile.deadlines import today
 from app.services.casework.registration import MAX_DAYS_BACK
@@ -112,7 +113,7 @@ def test_a_phone_report_is_a_case_from_the_day_received_with_a_receipt_shown_onc
     case = text_of(officer.get(f"/staff/cases/{report.ref}?lang=en"))
     assert RECEIPT.search(case) is None and marker in case
     assert "Telephone" in case and "minutes not yet approved" in case
-    assert "Registered: received this way: Telephone" in case
+    assert "Registered: received this way: Telephone, by Paulius Kazlauskas" in case
     assert [entry.action for entry in audit_actions(seeded, report.ref)][:1] == [
         "report_registered"]
     # The receipt opens the reporter's mailbox, with the minutes to approve.
@@ -203,6 +204,8 @@ def test_a_letter_has_its_text_but_nothing_to_approve(seeded, officer):
 
 
 @pytest.mark.parametrize(("fields", "message"), [
+    ({"taken_by": "999999"}, "Choose the officer who received the report from the list."),
+    ({"taken_by": "x"}, "Choose the officer who received the report from the list."),
     ({"channel": "web"}, "Choose how the report was received."),
     ({"channel": "pigeon"}, "Choose how the report was received."),
     ({"days_ago": -1}, "The day received must be today or within the past year."),
@@ -351,3 +354,14 @@ def test_statistics_count_reports_by_how_they_were_received(seeded, officer):
     assert by_channel["meeting"] == 0
     assert "Reports by how they were received" in page
     assert re.search(r"<th scope=\"row\">Telephone</th><td>1</td>", page)
+
+
+def test_the_officer_who_took_the_call_may_be_another_than_who_registers_it(seeded,
+                                                                         officer):
+    with seeded.app_context():
+        colleague = find_user("officer2.utena@demo.example.org").id
+
+    register(officer, taken_by=str(colleague))
+
+    case = text_of(officer.get(f"/staff/cases/{registered(seeded).ref}?lang=en"))
+    assert "Registered: received this way: Telephone, by Eglė Jankauskaitė" in case

@@ -174,6 +174,13 @@ class TransferForm(FlaskForm):
     submit = SubmitField(_l("Transfer the case"))
 
 
+def _officer_id(value) -> int | None:
+    """A select's value as an account id: None when empty, 0 (nobody) when not a number."""
+    if value in (None, ""):
+        return None
+    return int(value) if str(value).isdigit() else 0
+
+
 _RECORD_MISSING = _l("Write the minutes, the transcript or the text received.")
 _RECORD_TOO_LONG = _l("The record is too long.")
 _CHOOSE_CHANNEL = _l("Choose how the report was received.")
@@ -194,6 +201,10 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired(_CHOOSE_CHANNEL),
                     AnyOf([channel.value for channel in REGISTERED_CHANNELS],
                           message=_CHOOSE_CHANNEL)])
+    # Checked by the service, with its own message (WTForms' "Not a valid choice" has no
+    # Lithuanian); no value means the officer registering it.
+    taken_by = SelectField(_l("Officer who received it"), coerce=_officer_id,
+                           validate_choice=False)
     received_on = DateField(
         _l("Day received"), description=_l("The deadlines run from this day."),
         validators=[DataRequired(_l("Enter the day as year-month-day, for example "

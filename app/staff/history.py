@@ -47,6 +47,9 @@ def describe_event(event: CaseEvent) -> str:
         return _("Reopened")
     if event.kind == CaseEventKind.REGISTERED:
         channel = CHANNEL_LABELS.get(change.get("channel"), change.get("channel"))
+        if change.get("taken_by"):
+            return _("Registered: received this way: %(channel)s, by %(name)s",
+                     channel=channel, name=name_of(change["taken_by"]))
         return _("Registered: received this way: %(channel)s", channel=channel)
     if event.kind == CaseEventKind.MINUTES_REVISED:
         return _("Minutes revised: version %(num)d", num=change["version"])

@@ -8,6 +8,7 @@ from app.models import ReportChannel, Role
 from app.services import ServiceError
 from app.services.casefile.categories import CATEGORY_LABELS
 from app.services.casefile.deadlines import today
+from app.services.casefile.sealing import entitled_officers
 from app.services.casework.registration import RegisteredEntry, register_report
 from app.staff import bp
 from app.staff.case_forms import RegisterForm
@@ -21,7 +22,10 @@ def _form(institution) -> RegisterForm:
     form = RegisterForm()
     form.category.choices = options((code, CATEGORY_LABELS[code])
                                     for code in institution.categories)
+    form.taken_by.choices = options((officer.id, officer.display_name)
+                                    for officer in entitled_officers(institution))
     if request.method == "GET":
+        form.taken_by.data = current_staff().user.id
         form.received_on.data = today()
         form.language.data = institution.languages[0]
     return form
@@ -34,7 +38,7 @@ def _entry(form: RegisterForm) -> RegisteredEntry:
         language=form.language.data, urgency="urgent" if form.urgent.data else "normal",
         when_where=form.when_where.data or "", people_involved=form.people_involved.data or "",
         identity_choice=form.identity_choice.data or "anonymous", name=form.name.data or "",
-        contact=form.contact.data or "")
+        contact=form.contact.data or "", taken_by=form.taken_by.data)
 
 
 @bp.route("/i/<slug>/cases/register", methods=["GET", "POST"])

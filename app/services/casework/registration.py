@@ -23,6 +23,7 @@ from app.services import ServiceError
 from app.services.casefile.attachments import CleanedFile, Upload, clean_uploads
 from app.services.casefile.deadlines import acknowledgement_due, feedback_due, today
 from app.services.casefile.minutes import add_version, record_text
+from app.services.casefile.sealing import entitled_officers
 from app.services.casework.opened_case import OpenedCase, now, record_step
 from app.services.reporting.intake import (
     IDENTITY_CHOICES,
@@ -55,6 +56,7 @@ class RegisteredEntry:
     identity_choice: str = "anonymous"
     name: str = ""
     contact: str = ""
+    taken_by: int | None = None  # the officer who took the call or met the reporter
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ def register_report(institution: Institution, officer: User, entry: RegisteredEn
         submission_digest=secrets.token_bytes(32), channel=entry.channel)
     case = OpenedCase(report, officer, data_key)
     add_version(report, data_key, entry.record, "", officer, now())
-    change = {"channel": entry.channel.value, "received_on": entry.received_on.isoformat()}
+    change = {"channel": entry.channel.value, "received_on": entry.received_on.isoformat(),
+              "taken_by": entry.taken_by or officer.id}
     record_step(case, "report_registered", CaseEventKind.REGISTERED, change=change,
                 channel=entry.channel.value)
     return RegisteredReport(report.ref, format_receipt(receipt), entry.channel,
@@ -108,6 +111,9 @@ def _check(institution: Institution, entry: RegisteredEntry) -> None:
         raise ServiceError(_("The day received must be today or within the past year."))
     if entry.category not in institution.categories:
         raise ServiceError(_("Choose what the report is about."))
+    if entry.taken_by is not None and entry.taken_by not in {
+            member.id for member in entitled_officers(institution)}:
+        raise ServiceError(_("Choose the officer who received the report from the list."))
     record_text(entry.record)
     if (any(len(text) > MAX_TEXT for text in (entry.when_where, entry.people_involved))
             or any(len(text) > MAX_SHORT_TEXT for text in (entry.name, entry.contact))):
