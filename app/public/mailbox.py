@@ -201,22 +201,31 @@ def _version_of(form) -> int:
 @limiter.limit(message_limit, key_func=per_browser_session)
 def mailbox_meeting():
     """The reporter asks for a meeting or a call; what they typed is never lost."""
-    form = MeetingRequestForm(prefix="meeting")
+    return _text_action(
+        MeetingRequestForm(prefix="meeting"), "meeting",
+        lambda reporter, form: request_meeting(reporter, form.text.data or ""),
+        _("Your request has been sent. The integrity officers will answer here to arrange a "
+          "meeting or a call."))
+
+
+def _text_action(form, name: str, act, done: str):
+    """One of the mailbox's forms with a text (``name`` is its keyword for the page): the
+    reporter's session checked (the sign-in page keeps the text), the form validated, the
+    service called, or the page shown again with the text and its error."""
     reporter, page = _signed_in_reporter(form.text.data or "")
     if reporter is None:
         return page
     if not form.validate():
-        return _mailbox_page(reporter, status=400, meeting=form)
+        return _mailbox_page(reporter, status=400, **{name: form})
     try:
-        request_meeting(reporter, form.text.data or "")
+        act(reporter, form)
     except NOT_TAKEN as error:
-        return not_stored(error, lambda reason: _mailbox_page(reporter, meeting=form,
-                                                              not_stored=reason))
+        return not_stored(error, lambda reason: _mailbox_page(reporter, not_stored=reason,
+                                                              **{name: form}))
     except ServiceError as error:
         form.text.errors = [str(error)]
-        return _mailbox_page(reporter, status=400, meeting=form)
-    flash(_("Your request has been sent. The integrity officers will answer here to arrange "
-            "a meeting or a call."), "status")
+        return _mailbox_page(reporter, status=400, **{name: form})
+    flash(done, "status")
     return redirect(url_for("public.mailbox"))
 
 
@@ -245,23 +254,12 @@ def mailbox_minutes_approve():
 @limiter.limit(message_limit, key_func=per_browser_session)
 def mailbox_minutes_correct():
     """The reporter asks for the minutes to be corrected; what they typed is never lost."""
-    form = MinutesCorrectionForm(prefix="correction")
-    reporter, page = _signed_in_reporter(form.text.data or "")
-    if reporter is None:
-        return page
-    if not form.validate():
-        return _mailbox_page(reporter, status=400, correction=form)
-    try:
-        ask_for_correction(reporter, _version_of(form), form.text.data or "")
-    except NOT_TAKEN as error:
-        return not_stored(error, lambda reason: _mailbox_page(reporter, correction=form,
-                                                              not_stored=reason))
-    except ServiceError as error:
-        form.text.errors = [str(error)]
-        return _mailbox_page(reporter, status=400, correction=form)
-    flash(_("Your request has been sent. The integrity officers will correct the minutes and "
-            "show you the new version here."), "status")
-    return redirect(url_for("public.mailbox"))
+    return _text_action(
+        MinutesCorrectionForm(prefix="correction"), "correction",
+        lambda reporter, form: ask_for_correction(reporter, _version_of(form),
+                                                  form.text.data or ""),
+        _("Your request has been sent. The integrity officers will correct the minutes and "
+          "show you the new version here."))
 
 
 @bp.get("/mailbox/files/<file_ref>")
