@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app.languages import LANGUAGE_NAMES
 from app.services.administration.institutions import JURISDICTION_LABELS, KIND_LABELS
 from app.services.assessment.questionnaires import Text, localized
 from app.services.casefile.attachments import NOTES, REMOVED
@@ -91,5 +92,6 @@ def init_app(app: Flask) -> None:
             "removed_label": REMOVED.__getitem__,
             "note_label": NOTES.__getitem__,
             "tr": tr,
+            "language_name": LANGUAGE_NAMES.get,
         }
     )

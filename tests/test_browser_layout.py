@@ -264,6 +264,7 @@ def register_a_call(page, base: str) -> tuple[str, str]:
     page.goto(f"{base}/staff/i/{SLUG}/cases/register?lang=en")
     form = page.locator("form.register-form")
     form.locator("input[name=channel][value=telephone]").check()
+    form.locator("select[name=category]").select_option(index=1)
     form.locator("select[name=language]").select_option("nb")
     form.locator("textarea[name=record]").fill(f"Referat av samtalen: {LONG_WORD}")
     follow(page, form.locator("[type=submit]"))

@@ -39,6 +39,7 @@ def register_call(page, base: str, slug: str, language: str, minutes: str) -> tu
     assert path_of(page) == f"/staff/i/{slug}/cases/register"
     form = page.locator("form.register-form")
     form.locator("input[name=channel][value=telephone]").check()
+    form.locator("select[name=category]").select_option(index=1)
     form.locator("select[name=language]").select_option(language)
     form.locator("textarea[name=record]").fill(minutes)
     follow(page, form.locator("[type=submit]"))
@@ -103,6 +104,6 @@ def test_a_phone_report_is_registered_corrected_and_approved(office, browser, ax
 
         officer.goto(f"{base}{case}?lang={language}")
         assert officer.locator("#record .badge-status").count() == 1  # approved
-        approved = shown_text("The reporter approved version %(num)d of the minutes in the "
-                              "mailbox", language)
+        approved = shown_text("Approved version %(num)d of the minutes in the mailbox",
+                              language)
         assert approved % {"num": 2} in officer.locator("ol.history").inner_text()

@@ -338,7 +338,8 @@ def test_mistakes_are_explained_next_to_the_fields_and_pass_axe(served, browser,
     described = page.locator("textarea#what_happened[aria-invalid=true]")
     assert described.count() == 1
     error = page.locator("#what_happened-error")
-    assert error.inner_text() == shown_text("Describe what happened.", language)
+    assert error.inner_text() == shown_text("Describe what happened, or add a voice message.",
+                                            language)
     assert "what_happened-error" in described.get_attribute("aria-describedby").split()
     assert page.locator("select#category[aria-invalid=true]").count() == 1
     assert_accessible(browser, page)

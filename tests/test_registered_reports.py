@@ -33,12 +33,15 @@ from tests.test_inbox_search import search
 REGISTER = "/staff/i/utena/cases/register"
 RECEIPT = re.compile(r'<p class="receipt"><strong>(\d{4}(?: \d{4}){6})</strong></p>')
 BIRZAI_OFFICER = "officer1.birzai@demo.example.org"
+TOKEN = re.compile(r'name="submission_token" type="hidden" value="([^"]+)"')
 
 
 def register(client, *, channel: str = "telephone", days_ago: int = 3, record: str = "",
              csrf: bool = True, **fields):
     """Post the registration form; the answer is the hand-over page or the form again."""
+    form = text_of(client.get(f"{REGISTER}?lang=en"))
     data = {"csrf_token": staff_csrf_token(client)} if csrf else {}
+    data["submission_token"] = TOKEN.search(form).group(1)
     data.update(channel=channel, received_on=(today() - timedelta(days=days_ago)).isoformat(),
                 language="en", category="bribery", identity_choice="anonymous",
                 record=record or f"Minutes of the call. Marker {secrets.token_hex(6)}.")
@@ -113,7 +116,8 @@ def test_a_phone_report_is_a_case_from_the_day_received_with_a_receipt_shown_onc
     case = text_of(officer.get(f"/staff/cases/{report.ref}?lang=en"))
     assert RECEIPT.search(case) is None and marker in case
     assert "Telephone" in case and "minutes not yet approved" in case
-    assert "Registered: received this way: Telephone, by Paulius Kazlauskas" in case
+    assert ("Registered a report received by telephone; Paulius Kazlauskas took the call"
+            in case)
     assert [entry.action for entry in audit_actions(seeded, report.ref)][:1] == [
         "report_registered"]
     # The receipt opens the reporter's mailbox, with the minutes to approve.
@@ -147,6 +151,7 @@ def test_the_reporter_asks_for_a_correction_the_officer_revises_and_the_reporter
     page = mailbox(reporter)
     assert "He asked for 5 000 euros." in page and "Corrected the amount" in page
     assert "You approved these minutes on" in page and "I approve these minutes" not in page
+    assert "d.." not in text_of(reporter.get("/mailbox/?lang=lt"))  # "4 d." ends the date
     with seeded.app_context():
         report = db.session.scalar(select(Report).where(Report.ref == ref))
         versions = db.session.scalars(select(MinutesVersion).where(
@@ -170,7 +175,7 @@ def test_the_reporter_asks_for_a_correction_the_officer_revises_and_the_reporter
     assert all((e.recorded_at.hour, e.recorded_at.minute, e.recorded_at.second) == (0, 0, 0)
                and e.detail["day_only"] for e in by_reporter)
     history = text_of(officer.get(f"/staff/cases/{ref}?lang=en"))
-    assert "The reporter approved version 2 of the minutes in the mailbox" in history
+    assert "Approved version 2 of the minutes in the mailbox" in history
     assert "Minutes revised: version 2" in history
 
 
@@ -185,7 +190,7 @@ def test_a_signature_on_paper_is_recorded_by_the_officer(seeded, officer):
     assert signed.status_code == 302
     assert registered(seeded).minutes_state == MinutesState.APPROVED
     assert "You approved these minutes by signing them on paper." in mailbox(reporter)
-    assert "signed version 1 of the minutes on paper" in text_of(
+    assert "the reporter signed version 1 of the minutes on paper" in text_of(
         officer.get(f"/staff/cases/{ref}?lang=en"))
 
 
@@ -256,7 +261,26 @@ def test_only_the_institutions_officers_may_register(seeded):
     outsider = signed_in(seeded, BIRZAI_OFFICER)
 
     assert outsider.get(f"{REGISTER}?lang=en").status_code == 404
-    assert register(outsider).status_code == 404
+    assert outsider.post(f"{REGISTER}?lang=en", data={
+        "csrf_token": staff_csrf_token(outsider), "channel": "telephone"}).status_code == 404
+
+
+def test_sending_the_same_form_again_registers_nothing_twice(seeded, officer):
+    form = text_of(officer.get(f"{REGISTER}?lang=en"))
+    data = {"csrf_token": staff_csrf_token(officer), "channel": "telephone",
+            "submission_token": TOKEN.search(form).group(1), "language": "en",
+            "received_on": today().isoformat(), "category": "bribery",
+            "identity_choice": "anonymous", "record": "Minutes of one call."}
+
+    first = officer.post(f"{REGISTER}?lang=en", data=data)
+    again = officer.post(f"{REGISTER}?lang=en", data=data)  # a reload of the sheet
+    forged = officer.post(f"{REGISTER}?lang=en", data={**data, "submission_token": "x.y"})
+
+    assert first.status_code == 200 and RECEIPT.search(text_of(first))
+    assert again.status_code == 409 and RECEIPT.search(text_of(again)) is None
+    assert "This report has been registered already." in text_of(again)
+    assert forged.status_code == 400 and "Minutes of one call." in text_of(forged)
+    assert reports(seeded) == 1
 
 
 def test_the_search_finds_the_words_of_the_revised_minutes(seeded, officer):
@@ -364,4 +388,5 @@ def test_the_officer_who_took_the_call_may_be_another_than_who_registers_it(seed
     register(officer, taken_by=str(colleague))
 
     case = text_of(officer.get(f"/staff/cases/{registered(seeded).ref}?lang=en"))
-    assert "Registered: received this way: Telephone, by Eglė Jankauskaitė" in case
+    assert ("Registered a report received by telephone; Eglė Jankauskaitė took the call"
+            in case)

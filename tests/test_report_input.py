@@ -108,8 +108,8 @@ def test_right_to_left_text_is_accepted_and_isolated(seeded):
 
 
 @pytest.mark.parametrize(("answers", "message"), [
-    ({"what_happened": ""}, "Describe what happened."),
-    ({"what_happened": "   \n "}, "Describe what happened."),
+    ({"what_happened": ""}, "Describe what happened, or add a voice message."),
+    ({"what_happened": "   \n "}, "Describe what happened, or add a voice message."),
     ({"category": ""}, "Choose what the report is about."),
     ({"category": "espionage"}, "Not a valid choice"),
     ({"urgency": "panic"}, "Not a valid choice"),
@@ -132,7 +132,7 @@ def test_errors_are_translated(seeded):
             "what_happened": ""}
     with client.post("/i/utena/report?lang=nb", data=data) as response:
         page = text_of(response)
-    assert catalogue_translation("Describe what happened.", "nb") in page
+    assert catalogue_translation("Describe what happened, or add a voice message.", "nb") in page
 
 
 @pytest.mark.parametrize("path", ["/i/utena/report", "/i/utena/report/send"])

@@ -184,3 +184,40 @@ def test_a_voice_message_from_the_mailbox_is_heard_first_then_sent_disguised(see
         ref = db.session.scalars(select(Report.ref)).one()
     case = text_of(case_page(signed_in(seeded, OFFICER1), ref))
     assert '<audio controls preload="none"' in case and "Listen, please." in case
+
+
+def test_a_voice_message_alone_is_a_report_and_survives_a_missing_answer(seeded, spoken):
+    reporter = seeded.test_client()
+
+    missing = check(reporter, spoken, what_happened="", category="")  # no category chosen
+    kept = carried(text_of(missing))
+    checked = check(reporter, None, what_happened="", voice_audio=kept["voice_audio"],
+                    voice_seal=kept["voice_seal"])
+    sent = send(reporter, text_of(checked), what_happened="")
+
+    assert "Choose what the report is about." in text_of(missing)
+    assert "A disguised voice message is attached." in text_of(missing)
+    assert AUDIO.search(text_of(checked))
+    assert sent.status_code == 200 and receipt_of(sent)
+    with seeded.app_context():
+        assert db.session.scalars(select(Attachment)).one().report_id is not None
+
+
+def test_the_mailbox_voice_message_can_be_removed_before_sending(seeded, spoken):
+    reporter = seeded.test_client()
+    sign_in(reporter, receipt_of(send_report(reporter, "utena")))
+    hidden = mailbox_form(reporter)
+    heard = text_of(reporter.post("/mailbox/message?lang=en", data={
+        **hidden, "text": "Kept text 84", "voice": (io.BytesIO(spoken), "memo.m4a")},
+        content_type="multipart/form-data"))
+
+    removed = reporter.post("/mailbox/message?lang=en", data={
+        **hidden, "text": "Kept text 84", **carried(heard), "voice_remove": "1"},
+        content_type="multipart/form-data")
+
+    page = text_of(removed)
+    assert "Files you chose before" not in heard  # none were chosen
+    assert removed.status_code == 200 and "Kept text 84" in page
+    assert 'src="data:audio/mpeg' not in page and 'name="voice"' in page
+    with seeded.app_context():
+        assert db.session.scalars(select(Attachment)).first() is None  # nothing was sent

@@ -47,9 +47,12 @@ def normalise_breaks(value: str | None) -> str:
 
 
 def _text(label, max_length: int, *, required_message=None, area: bool = True,
-          render_kw: dict | None = None, **kwargs):
-    validators = [DataRequired(required_message) if required_message else Optional(),
-                  Length(max=max_length, message=TOO_LONG), readable_text]
+          render_kw: dict | None = None, checked_when_empty: bool = False, **kwargs):
+    """A text field; ``checked_when_empty`` runs the form's own ``validate_<name>`` on an
+    empty answer too (``Optional`` would stop the checks there)."""
+    first = ([DataRequired(required_message)] if required_message
+             else [] if checked_when_empty else [Optional()])
+    validators = [*first, Length(max=max_length, message=TOO_LONG), readable_text]
     field_class = TextAreaField if area else StringField
     return field_class(label, validators=validators, filters=[normalise_breaks],
                        render_kw={"maxlength": max_length, **(render_kw or {})}, **kwargs)
@@ -70,8 +73,8 @@ class ReportForm(ReporterForm):
     category = SelectField(_l("What is it about?"),
                            validators=[DataRequired(_l("Choose what the report is about."))],
                            validate_choice=True)
-    what_happened = _text(_l("What happened?"), MAX_LONG_TEXT,
-                          required_message=_l("Describe what happened."),
+    # Required unless a voice message tells it (validate_what_happened).
+    what_happened = _text(_l("What happened?"), MAX_LONG_TEXT, checked_when_empty=True,
                           description=_l("Describe the events in your own words."))
     when_where = _text(_l("When and where did it happen?"), MAX_TEXT,
                        description=_l("Dates, places, departments. Approximate is fine."))
@@ -147,6 +150,11 @@ class ReportForm(ReporterForm):
         """Offer the institution's officers for exclusion (when the institution allows it)."""
         self.excluded_officers.choices = [SelectChoice(officer_id, name)
                                           for officer_id, name in officers]
+
+    def validate_what_happened(self, field) -> None:
+        """Written, or spoken in a voice message (already disguised and carried here)."""
+        if not (field.data or "").strip() and not self.voice_audio.data:
+            raise ValidationError(_l("Describe what happened, or add a voice message."))
 
     def validate_website(self, field) -> None:
         """The honeypot: a filled-in value means a robot (or a very unusual person)."""

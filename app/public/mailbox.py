@@ -1,8 +1,7 @@
 """The reporter's mailbox: sign in with the receipt, read replies, answer, sign out."""
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import FileStorage
 
 from app.errors import CSRF_TEXTS, render_error
@@ -45,7 +44,7 @@ from app.services.reporting.voice_messages import (
     voice_file,
 )
 from app.web.downloads import download_response
-from app.web.forms import uploads_of
+from app.web.forms import session_csrf_secret, uploads_of
 from app.web.storage import NOT_TAKEN, not_stored
 
 SESSION_KEY = "mailbox"
@@ -63,7 +62,7 @@ def _mailbox_page(reporter, form: MessageForm | None = None, status: int = 200,
                   meeting: MeetingRequestForm | None = None, **notices):
     form = form or MessageForm()
     if not form.submission_token.data:
-        form.submission_token.data = new_submission_token(_csrf_secret())
+        form.submission_token.data = new_submission_token(session_csrf_secret())
     view = mailbox_view(reporter)
     approval = MinutesApprovalForm(formdata=None, prefix="approval")
     correction = correction or MinutesCorrectionForm(formdata=None, prefix="correction")
@@ -74,10 +73,6 @@ def _mailbox_page(reporter, form: MessageForm | None = None, status: int = 200,
                            meeting=meeting or MeetingRequestForm(formdata=None, prefix="meeting"),
                            **notices), status
 
-
-def _csrf_secret() -> str:
-    generate_csrf()  # makes the session's CSRF secret when this is its first form
-    return session["csrf_token"]
 
 
 @bp.get("/mailbox/")
@@ -136,10 +131,14 @@ def _send_message(form: MessageForm):
         # Not from a mailbox page of this session: the form is renewed, the text kept.
         form.submission_token.data = ""
         return _mailbox_page(reporter, form, status=400, renew_form=True)
+    if request.form.get("voice_remove"):  # the reporter would rather not send it
+        form.voice_audio.data = form.voice_seal.data = ""
+        return _mailbox_page(reporter, form)
     try:
         fresh = _fresh_voice(form)
         if fresh is not None:  # heard first: the reporter sends it from the next page
-            return _mailbox_page(reporter, form, voice=fresh)
+            return _mailbox_page(reporter, form, voice=fresh,
+                                 files_dropped=bool(uploads_of(form.attachments)))
         voice = carried_voice(form.voice_audio.data, form.voice_seal.data,
                               session.get("csrf_token"))
     except ServiceError as error:

@@ -32,7 +32,7 @@ from app.services.reporting.voice_messages import (
     prepare_voice,
     voice_file,
 )
-from app.web.forms import uploads_of
+from app.web.forms import session_csrf_secret, uploads_of
 from app.web.lookups import institution_or_404
 from app.web.storage import NOT_TAKEN, not_stored
 
@@ -70,16 +70,19 @@ def report(slug: str):
     found = institution_or_404(slug)
     form = _report_form(found)
     editing = "edit" in request.form
-    if request.method == "POST" and not editing and form.validate():
-        try:
-            voice = _voice_of(form)
-        except ServiceError as error:
-            form.voice.errors = [str(error)]
-            return render_template("public/report.html", institution=found, form=form), 400
-        form.submission_token.data = new_submission_token(session["csrf_token"])
-        return render_template("public/review.html", institution=found, form=form,
-                               voice=voice)
-    return render_template("public/report.html", institution=found, form=form)
+    if request.method != "POST" or editing:
+        return render_template("public/report.html", institution=found, form=form)
+    # The recording first, so that it is disguised and kept even when an answer is missing.
+    try:
+        voice = _voice_of(form)
+    except ServiceError as error:
+        form.validate()
+        form.voice.errors = [str(error)]
+        return render_template("public/report.html", institution=found, form=form), 400
+    if not form.validate():
+        return render_template("public/report.html", institution=found, form=form)
+    form.submission_token.data = new_submission_token(session_csrf_secret())
+    return render_template("public/review.html", institution=found, form=form, voice=voice)
 
 
 def _voice_of(form: ReportForm) -> VoicePreview | None:
@@ -88,13 +91,13 @@ def _voice_of(form: ReportForm) -> VoicePreview | None:
     storage = form.voice.data
     data = storage.read() if isinstance(storage, FileStorage) else b""
     if data:  # an empty file input is no recording
-        preview = prepare_voice(Upload(storage.filename or "", data), session["csrf_token"])
+        preview = prepare_voice(Upload(storage.filename or "", data), session_csrf_secret())
         form.voice_audio.data, form.voice_seal.data = preview.audio, preview.seal
         return preview
     if form.voice_remove.data:
         form.voice_audio.data = form.voice_seal.data = ""
         return None
-    return carried_voice(form.voice_audio.data, form.voice_seal.data, session["csrf_token"])
+    return carried_voice(form.voice_audio.data, form.voice_seal.data, session_csrf_secret())
 
 
 @bp.post("/i/<slug>/report/send")

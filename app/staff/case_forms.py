@@ -214,7 +214,8 @@ class RegisterForm(FlaskForm):
         description=_l("The hand-over sheet and Skaidra's messages to the reporter are in "
                        "this language."),
         choices=options((code, LANGUAGE_NAMES[code]) for code in LANGUAGES))
-    category = SelectField(_l("What is the report about?"))
+    category = SelectField(_l("What is the report about?"), validators=[
+        DataRequired(_l("Choose what the report is about."))])
     urgent = BooleanField(_l("Urgent: someone is in danger or evidence may be lost"))
     record = _record(
         _l("Minutes, transcript or text received"),
@@ -239,6 +240,8 @@ class RegisterForm(FlaskForm):
         _l("Scanned documents or the letter itself (optional)"),
         description=_l("Hidden metadata is removed from each file before it is encrypted, "
                        "as for files reporters send."))
+    # One-time: a reload of the hand-over page or a double click registers nothing twice.
+    submission_token = HiddenField()
     submit = SubmitField(_l("Register the report and show its receipt"))
 
 

@@ -1,11 +1,31 @@
 """The case history in words, for the case page (metadata only)."""
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import CaseEvent, CaseEventKind, Institution, Outcome, ReportStatus, User
+from app.models import (
+    CaseEvent,
+    CaseEventKind,
+    Institution,
+    Outcome,
+    ReportChannel,
+    ReportStatus,
+    User,
+)
 from app.services.casefile.categories import CATEGORY_LABELS
-from app.services.casefile.labels import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS
+from app.services.casefile.labels import OUTCOME_LABELS, STATUS_LABELS
+
+# How a registered report came in, and who received it (``name``).
+REGISTERED = {
+    ReportChannel.TELEPHONE: _l("Registered a report received by telephone; %(name)s took "
+                                "the call"),
+    ReportChannel.VOICEMAIL: _l("Registered a report left as a voicemail; %(name)s received "
+                                "it"),
+    ReportChannel.MEETING: _l("Registered a report made in a meeting with %(name)s"),
+    ReportChannel.LETTER: _l("Registered a report received by letter; %(name)s received it"),
+    ReportChannel.EMAIL: _l("Registered a report received by e-mail; %(name)s received it"),
+}
 
 
 def describe_event(event: CaseEvent) -> str:
@@ -46,21 +66,20 @@ def describe_event(event: CaseEvent) -> str:
                      outcome=OUTCOME_LABELS[Outcome(change["outcome"])])
         return _("Reopened")
     if event.kind == CaseEventKind.REGISTERED:
-        channel = CHANNEL_LABELS.get(change.get("channel"), change.get("channel"))
-        if change.get("taken_by"):
-            return _("Registered: received this way: %(channel)s, by %(name)s",
-                     channel=channel, name=name_of(change["taken_by"]))
-        return _("Registered: received this way: %(channel)s", channel=channel)
+        sentence = REGISTERED.get(change.get("channel"))
+        if sentence is None:
+            return _("Registered a report received another way")
+        return str(sentence) % {"name": name_of(change.get("taken_by"))}
     if event.kind == CaseEventKind.MINUTES_REVISED:
         return _("Minutes revised: version %(num)d", num=change["version"])
+    # The reporter's own steps: the line names the reporter already.
     if event.kind == CaseEventKind.MINUTES_CORRECTION:
-        return _("The reporter asked to correct version %(num)d of the minutes",
-                 num=change["version"])
+        return _("Asked to correct version %(num)d of the minutes", num=change["version"])
     if event.kind == CaseEventKind.MINUTES_APPROVED:
         if change.get("by") == "paper":
-            return _("The reporter signed version %(num)d of the minutes on paper",
-                     num=change["version"])
-        return _("The reporter approved version %(num)d of the minutes in the mailbox",
+            return _("Recorded that the reporter signed version %(num)d of the minutes on "
+                     "paper", num=change["version"])
+        return _("Approved version %(num)d of the minutes in the mailbox",
                  num=change["version"])
     if event.kind == CaseEventKind.MEETING_HANDLED:
         return _("The request for a meeting or a call was handled")

@@ -1,8 +1,10 @@
 """Form pieces every blueprint uses: the bare button form, select choices, uploaded files,
 and staff forms whose typed text outlives an expired token or session."""
 
+from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import FileStorage
 from wtforms import MultipleFileField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -52,3 +54,10 @@ def keeps_typed_text(view):
     """
     view.keeps_typed_text = True
     return csrf.exempt(view)
+
+
+def session_csrf_secret() -> str:
+    """The browser session's random CSRF secret, made when this is its first form: one-time
+    form tokens are signed for it (``intake.new_submission_token``)."""
+    generate_csrf()
+    return session["csrf_token"]

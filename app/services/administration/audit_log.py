@@ -148,7 +148,9 @@ def _rows(entries: list[AuditEntry], institution: Institution, viewer: User,
         shown_at=(format_date(entry.recorded_at.date(), "short", locale=language)
                   if (entry.detail or {}).get("day_only")
                   else format_local(entry.recorded_at, institution)),
-        actor=lookup.person(entry.actor_id) if entry.actor_id is not None else None,
+        actor=(lookup.person(entry.actor_id) if entry.actor_id is not None
+               else Person(None, _("Reporter")) if (entry.detail or {}).get("day_only")
+               else None),
         action=action_label(entry.action),
         case=lookup.case(entry.report_ref) if entry.report_ref else None,
         description=describe(entry, lookup),

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from app.crypto.receipts import format_receipt
+from app.extensions import db
 from app.languages import LANGUAGES
-from app.models import CaseEventKind, Institution, ReportChannel, User
+from app.models import CaseEventKind, Institution, Report, ReportChannel, User
 from app.services import ServiceError
 from app.services.casefile.attachments import CleanedFile, Upload, clean_uploads
 from app.services.casefile.deadlines import acknowledgement_due, feedback_due, today
@@ -30,8 +32,10 @@ from app.services.reporting.intake import (
     MAX_SHORT_TEXT,
     MAX_TEXT,
     URGENCIES,
+    ReportAlreadySent,
     identity_section,
     store_report,
+    submission_digest,
 )
 
 REGISTERED_CHANNELS = tuple(channel for channel in ReportChannel
@@ -74,24 +78,31 @@ class RegisteredReport:
 
 
 def register_report(institution: Institution, officer: User, entry: RegisteredEntry,
-                    uploads: list[Upload]) -> RegisteredReport:
+                    uploads: list[Upload], submission_token: str | None = None
+                    ) -> RegisteredReport:
     """Store a report an officer received another way, with its record as version 1, and
     issue its receipt; the registration is in the case history and the audit log. Commits.
 
+    :param submission_token: the form's one-time token: the same form sent again (a reload
+        of the hand-over page, a double click) registers nothing the second time.
+    :raises ReportAlreadySent: this form registered its report already.
     :raises ServiceError: an invalid entry, or a file that cannot be accepted.
     """
     _check(institution, entry)
+    digest = (submission_digest(submission_token) if submission_token
+              else secrets.token_bytes(32))
+    if db.session.scalar(select(Report.id).where(Report.submission_digest == digest)):
+        raise already_registered()
     files = clean_uploads(uploads)
     content = {"what_happened": entry.record.strip(), "when_where": entry.when_where.strip(),
                "people_involved": entry.people_involved.strip(), "how_known": "",
                "reported_elsewhere": "no", "elsewhere_details": "", "urgency": entry.urgency,
                "language": entry.language, "excluded_officers": []}
     identity = identity_section(entry.identity_choice, entry.name, entry.contact, False)
-    # Nothing was submitted twice here; the column only needs a unique value.
     report, receipt, data_key = store_report(
         institution, category=entry.category, received_on=entry.received_on,
         urgent=entry.urgency == "urgent", content=content, identity=identity, files=files,
-        submission_digest=secrets.token_bytes(32), channel=entry.channel)
+        submission_digest=digest, channel=entry.channel)
     case = OpenedCase(report, officer, data_key)
     add_version(report, data_key, entry.record, "", officer, now())
     change = {"channel": entry.channel.value, "received_on": entry.received_on.isoformat(),
@@ -101,6 +112,13 @@ def register_report(institution: Institution, officer: User, entry: RegisteredEn
     return RegisteredReport(report.ref, format_receipt(receipt), entry.channel,
                             entry.language, report.received_on, acknowledgement_due(report),
                             feedback_due(report), files)
+
+
+def already_registered() -> ReportAlreadySent:
+    """The answer to a registration form sent a second time."""
+    return ReportAlreadySent(_("This report has been registered already. Its receipt was "
+                               "shown once, on the hand-over sheet, and cannot be shown "
+                               "again: find the case in the inbox."))
 
 
 def _check(institution: Institution, entry: RegisteredEntry) -> None:

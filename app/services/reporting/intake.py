@@ -122,7 +122,7 @@ def submit_report(institution: Institution, entry: ReportEntry, uploads: list[Up
     :raises ServiceError: invalid entry, a file that cannot be accepted, or a confirmation
         page sent twice.
     """
-    _check(institution, entry)
+    _check(institution, entry, spoken=voice is not None)
     digest = submission_digest(submission_token)
     if db.session.scalar(select(Report.id).where(Report.submission_digest == digest)):
         raise _already_sent()
@@ -205,11 +205,14 @@ def _identity(entry: ReportEntry) -> dict | None:
                             entry.seeks_status)
 
 
-def _check(institution: Institution, entry: ReportEntry) -> None:
-    """The service's own guard; the form shows friendlier messages for the same rules."""
+def _check(institution: Institution, entry: ReportEntry, spoken: bool = False) -> None:
+    """The service's own guard; the form shows friendlier messages for the same rules.
+
+    :param spoken: a voice message comes with the report, so it may have no written text.
+    """
     if entry.category not in institution.categories:
         raise ServiceError(_("Choose what the report is about."))
-    if not entry.what_happened.strip():
+    if not entry.what_happened.strip() and not spoken:
         raise ServiceError(_("Describe what happened."))
     long_fields = (entry.what_happened,)
     fields = (entry.when_where, entry.people_involved, entry.how_known,
