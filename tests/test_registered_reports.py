@@ -204,7 +204,9 @@ def test_a_letter_has_its_text_but_nothing_to_approve(seeded, officer):
     assert registered(seeded).minutes_state is None
     assert "Your report as it was received" in page and "Dear officers, ..." in page
     assert "I approve these minutes" not in page
-    assert "approve" in text_of(answer(reporter, "approve", version="1")).lower()
+    refused = answer(reporter, "approve", version="1")
+    assert refused.status_code == 400
+    assert "This report has no minutes to approve." in text_of(refused)
     assert registered(seeded).minutes_state is None
 
 

@@ -2,7 +2,6 @@
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from werkzeug.datastructures import FileStorage
 
 from app.errors import CSRF_TEXTS, render_error
 from app.extensions import limiter
@@ -23,7 +22,6 @@ from app.ratelimits import (
     whole_service,
 )
 from app.services import ServiceError
-from app.services.casefile.attachments import Upload
 from app.services.reporting.intake import is_submission_token, new_submission_token
 from app.services.reporting.mailbox import (
     MessageAlreadySent,
@@ -44,7 +42,7 @@ from app.services.reporting.voice_messages import (
     voice_file,
 )
 from app.web.downloads import download_response
-from app.web.forms import session_csrf_secret, uploads_of
+from app.web.forms import session_csrf_secret, upload_of, uploads_of
 from app.web.storage import NOT_TAKEN, not_stored
 
 SESSION_KEY = "mailbox"
@@ -72,7 +70,6 @@ def _mailbox_page(reporter, form: MessageForm | None = None, status: int = 200,
                            sign_out=SignOutForm(), approval=approval, correction=correction,
                            meeting=meeting or MeetingRequestForm(formdata=None, prefix="meeting"),
                            **notices), status
-
 
 
 @bp.get("/mailbox/")
@@ -120,11 +117,9 @@ def mailbox_message():
 
 
 def _send_message(form: MessageForm):
-    reporter = resume(session.get(SESSION_KEY))
+    reporter, page = _signed_in_reporter(form.text.data or "")
     if reporter is None:
-        session.pop(SESSION_KEY, None)
-        sign_in_form = ReceiptForm(pending_message=form.text.data or "")
-        return _sign_in_page(sign_in_form, expired=True, status=401)
+        return page
     if not form.validate():
         return _mailbox_page(reporter, form, status=400)
     if not is_submission_token(form.submission_token.data, session.get("csrf_token")):
@@ -160,11 +155,10 @@ def _send_message(form: MessageForm):
 
 def _fresh_voice(form: MessageForm) -> VoicePreview | None:
     """A recording chosen with this sending, disguised now (to be heard before sending)."""
-    storage = form.voice.data
-    data = storage.read() if isinstance(storage, FileStorage) else b""
-    if not data:
+    recording = upload_of(form.voice)
+    if recording is None:
         return None
-    preview = prepare_voice(Upload(storage.filename or "", data), session["csrf_token"])
+    preview = prepare_voice(recording, session_csrf_secret())
     form.voice_audio.data, form.voice_seal.data = preview.audio, preview.seal
     return preview
 

@@ -2,7 +2,6 @@
 
 from flask import render_template, request, session
 from flask_babel import get_locale
-from werkzeug.datastructures import FileStorage
 
 from app.extensions import limiter
 from app.models import Institution
@@ -16,7 +15,6 @@ from app.ratelimits import (
 )
 from app.services import ServiceError
 from app.services.administration.institutions import list_institutions
-from app.services.casefile.attachments import Upload
 from app.services.casefile.sealing import entitled_officers
 from app.services.reporting.external_channels import external_channels
 from app.services.reporting.intake import (
@@ -32,7 +30,7 @@ from app.services.reporting.voice_messages import (
     prepare_voice,
     voice_file,
 )
-from app.web.forms import session_csrf_secret, uploads_of
+from app.web.forms import session_csrf_secret, upload_of, uploads_of
 from app.web.lookups import institution_or_404
 from app.web.storage import NOT_TAKEN, not_stored
 
@@ -88,10 +86,9 @@ def report(slug: str):
 def _voice_of(form: ReportForm) -> VoicePreview | None:
     """The voice message for the check page: a new recording disguised now, or the one
     carried from an earlier check page (unless the reporter removes it)."""
-    storage = form.voice.data
-    data = storage.read() if isinstance(storage, FileStorage) else b""
-    if data:  # an empty file input is no recording
-        preview = prepare_voice(Upload(storage.filename or "", data), session_csrf_secret())
+    recording = upload_of(form.voice)
+    if recording is not None:
+        preview = prepare_voice(recording, session_csrf_secret())
         form.voice_audio.data, form.voice_seal.data = preview.audio, preview.seal
         return preview
     if form.voice_remove.data:

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import FileStorage
-from wtforms import MultipleFileField, StringField
+from wtforms import FileField, MultipleFileField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
@@ -41,6 +41,14 @@ def uploads_of(field: MultipleFileField) -> list[Upload]:
     """The files of a file field, read into memory (they never touch the disk)."""
     return [Upload(storage.filename or "", storage.read())
             for storage in field.data or [] if isinstance(storage, FileStorage)]
+
+
+def upload_of(field: FileField) -> Upload | None:
+    """The one file of a file field, read into memory; None when none was chosen (an empty
+    file input sends no bytes)."""
+    storage = field.data
+    data = storage.read() if isinstance(storage, FileStorage) else b""
+    return Upload(storage.filename or "", data) if data else None
 
 
 def keeps_typed_text(view):

@@ -12,7 +12,6 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import cast, exists, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -171,16 +170,16 @@ def people_in_log(institution: Institution) -> list[tuple[int, str]]:
     names (as actor, as the account concerned, among the officers of a grant), by name;
     a former member stays findable."""
     in_log = AuditEntry.institution_id == institution.id
-    named = set(db.session.scalars(select(AuditEntry.actor_id).where(in_log)))
-    named |= set(db.session.scalars(select(AuditEntry.detail["user"].as_integer())
-                                    .where(in_log)))
-    for listed in db.session.scalars(select(AuditEntry.detail["officers"]).where(
-            in_log, AuditEntry.action == "recovery_grant")):
-        named |= set(listed or [])
+    actors = select(AuditEntry.actor_id).where(in_log)
+    concerned = select(AuditEntry.detail["user"].as_integer()).where(in_log)
     members = select(Membership.user_id).where(Membership.institution_id == institution.id)
-    ids = {value for value in named if isinstance(value, int)}
-    found = db.session.execute(select(User.id, User.display_name).where(
-        or_(User.id.in_(ids), User.id.in_(members)))).all()
+    granted = {user_id for listed in db.session.scalars(
+        select(AuditEntry.detail["officers"]).where(in_log,
+                                                    AuditEntry.action == "recovery_grant"))
+               for user_id in listed or [] if isinstance(user_id, int)}
+    found = db.session.execute(select(User.id, User.display_name).where(or_(
+        User.id.in_(actors), User.id.in_(concerned), User.id.in_(members),
+        User.id.in_(granted)))).all()
     return sorted(((user_id, name) for user_id, name in found),
                   key=lambda person: (person[1].casefold(), person[0]))
 
@@ -222,12 +221,11 @@ def export_audit_log(institution: Institution, viewer: User, chosen: AuditFilter
     limit = current_app.config["AUDIT_EXPORT_LIMIT"]
     found = audit.count_entries(institution, chosen.conditions(institution))
     if found > limit:
-        raise ServiceError(ngettext(
-            "These filters select %(found)s entries; one file holds at most %(num)d. "
+        raise ServiceError(_(
+            "These filters select %(found)s entries; one file holds at most %(limit)s. "
             "Choose fewer days and export the log in parts.",
-            "These filters select %(found)s entries; one file holds at most %(num)d. "
-            "Choose fewer days and export the log in parts.", limit,
-            found=format_decimal(found, locale=language)))
+            found=format_decimal(found, locale=language),
+            limit=format_decimal(limit, locale=language)))
     content, count = audit_log_csv(institution, viewer, chosen, language)
     audit.record("audit_exported", actor=viewer, institution=institution, rows=count,
                  **chosen.as_detail())

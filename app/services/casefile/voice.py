@@ -119,7 +119,8 @@ class DisguisedAudio:
 
 
 def disguise_voice(data: bytes, formant_shift_ratio: float = FORMANT_SHIFT_RATIO,
-                   pitch_factor: float = PITCH_FACTOR) -> DisguisedAudio:
+                   pitch_factor: float = PITCH_FACTOR,
+                   max_bytes: int = MAX_INPUT_BYTES) -> DisguisedAudio:
     """Decode a recording, move its formants and pitch, and encode it as a tagless MP3.
 
     Decoding, disguise and encoding run segment by segment, so memory does not grow with the
@@ -127,11 +128,12 @@ def disguise_voice(data: bytes, formant_shift_ratio: float = FORMANT_SHIFT_RATIO
 
     :param formant_shift_ratio: what the formant frequencies are multiplied by.
     :param pitch_factor: what the pitch is multiplied by.
+    :param max_bytes: the largest input taken (the pages pass the upload limit).
     :raises ServiceError: not a recording we read, too large, too long, too short or silent.
     """
-    if len(data) > MAX_INPUT_BYTES:
+    if len(data) > max_bytes:
         raise ServiceError(_("The recording is larger than %(limit)d MB. Record a shorter "
-                             "one, or split it into parts.", limit=MAX_INPUT_BYTES // MEGABYTE))
+                             "one, or split it into parts.", limit=max_bytes // MEGABYTE))
     source_format = recognise(data)
     if source_format is None:
         raise unreadable()

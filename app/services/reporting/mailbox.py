@@ -257,7 +257,7 @@ def request_meeting(reporter: ReporterSignIn, text: str) -> None:
     add_message(report, reporter.data_key, Author.REPORTER, text.strip(),
                 kind=MessageKind.MEETING_REQUEST)
     report.meeting_requested_on = report.meeting_requested_on or today()
-    report.pending_notice = report.pending_notice or "reporter_replied"
+    _tell_officers(report)
     db.session.commit()
 
 
