@@ -479,3 +479,18 @@ def test_only_the_institutions_admins_may_export(seeded):
 def reporter_client(seeded):
     return seeded.test_client()
 
+
+
+def test_a_reporters_step_shows_its_day_only_on_the_page_and_in_the_csv(seeded, admin):
+    with seeded.app_context():
+        audit.record("minutes_approved", institution=find_institution("utena"),
+                     report_ref="ee" * 16, day_only=True, version=1, by="mailbox")
+        db.session.commit()
+
+    page = text_of(admin.get(f"{PAGE}?lang=en"))
+    _header, *rows = csv_rows(admin.get(f"{CSV_PAGE}?lang=en&ref=eeee"))
+
+    [row] = table_rows(page)[:1]
+    assert re.fullmatch(r'<time datetime="\d{4}-\d{2}-\d{2}">[^<]+</time>', row[0].strip())
+    assert "Reporter" in row[1]
+    assert [(cells[1], cells[2]) for cells in rows] == [("", "Reporter")]

@@ -96,6 +96,7 @@ class AuditRow:
 
     recorded_at: datetime  # in the institution's time zone
     shown_at: str  # the same, as the case history writes times
+    day_only: bool  # a reporter's step: its day is known, not its time
     actor: Person | None
     action: str
     case: CaseReference | None
@@ -141,19 +142,21 @@ def _lookup(entries: list[AuditEntry], institution: Institution, viewer: User,
 def _rows(entries: list[AuditEntry], institution: Institution, viewer: User,
           language: str) -> list[AuditRow]:
     lookup = _lookup(entries, institution, viewer, language)
-    return [AuditRow(
-        recorded_at=local_moment(entry.recorded_at, institution),
+    rows = []
+    for entry in entries:
         # What a reporter did keeps only its day (audit.record(day_only=True)).
-        shown_at=(format_date(entry.recorded_at.date(), "short", locale=language)
-                  if (entry.detail or {}).get("day_only")
-                  else format_local(entry.recorded_at, institution)),
-        actor=(lookup.person(entry.actor_id) if entry.actor_id is not None
-               else Person(None, _("Reporter")) if (entry.detail or {}).get("day_only")
-               else None),
-        action=action_label(entry.action),
-        case=lookup.case(entry.report_ref) if entry.report_ref else None,
-        description=describe(entry, lookup),
-    ) for entry in entries]
+        day_only = bool((entry.detail or {}).get("day_only"))
+        rows.append(AuditRow(
+            recorded_at=local_moment(entry.recorded_at, institution),
+            shown_at=(format_date(entry.recorded_at.date(), "short", locale=language)
+                      if day_only else format_local(entry.recorded_at, institution)),
+            day_only=day_only,
+            actor=(lookup.person(entry.actor_id) if entry.actor_id is not None
+                   else Person(None, _("Reporter")) if day_only else None),
+            action=action_label(entry.action),
+            case=lookup.case(entry.report_ref) if entry.report_ref else None,
+            description=describe(entry, lookup)))
+    return rows
 
 
 def audit_log(institution: Institution, viewer: User, chosen: AuditFilter, page: int,
@@ -204,7 +207,8 @@ def audit_log_csv(institution: Institution, viewer: User, chosen: AuditFilter,
     for entries in audit.institution_entries(institution, chosen.conditions(institution)):
         for row in _rows(entries, institution, viewer, language):
             writer.writerow(safe_cells([
-                row.recorded_at.date().isoformat(), row.recorded_at.strftime("%H:%M:%S"),
+                row.recorded_at.date().isoformat(),
+                "" if row.day_only else row.recorded_at.strftime("%H:%M:%S"),
                 str(row.actor) if row.actor else "", row.action, str(row.description),
                 row.case.ref if row.case else ""]))
             count += 1
